@@ -1,0 +1,26 @@
+"""Platform adapters: the adapter contract, verdicts, fingerprints, the registry, one module per platform."""
+
+from __future__ import annotations
+
+from .contract import Adapter, AdapterConfigError, Case, Pacing, Query, ResultPage, domain_of
+from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from .registry import ENTRY_POINT_GROUP, UnknownAdapterError, adapters, get_adapter
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Adapter",
+    "AdapterConfigError",
+    "Case",
+    "ErrorKind",
+    "Item",
+    "Outcome",
+    "Pacing",
+    "Query",
+    "ResultPage",
+    "Signal",
+    "UnknownAdapterError",
+    "Verdict",
+    "adapters",
+    "domain_of",
+    "get_adapter",
+]

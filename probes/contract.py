@@ -1,0 +1,179 @@
+"""The adapter contract: what a platform module must provide, and the shared classify flow.
+
+An adapter knows one platform and nothing about runs. It builds requests and reads
+responses; it never does I/O (the runner owns HTTP).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from .allowlists import in_allowlist, load_allowlist
+from .fingerprints import FingerprintSet, builtin_fingerprints
+from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+
+__all__ = [
+    "Adapter",
+    "AdapterConfigError",
+    "Case",
+    "Pacing",
+    "Query",
+    "ResultPage",
+    "domain_of",
+]
+
+
+class AdapterConfigError(RuntimeError):
+    """The adapter cannot run at all (missing credentials, bad setting): raised before a run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What is sent: the final text and, for a combination, its parts."""
+
+    text: str
+    parts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, parts: tuple[str, ...] | list[str], separator: str = " ") -> Query:
+        parts = tuple(parts)
+        return cls(separator.join(parts), parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """Default politeness: requests per second and burst size."""
+
+    rate: float
+    burst: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ResultPage:
+    """What an adapter read off a results page it recognised."""
+
+    result_count: int
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A recorded response and what the adapter must make of it (yt-dlp style).
+
+    ``fixture`` is relative to the adapter's fixture folder. ``expect`` is a verdict;
+    ``signal`` or ``error`` the signal or error kind; ``count`` the result count when known.
+    """
+
+    fixture: str
+    expect: Verdict
+    signal: Signal | None = None
+    error: ErrorKind | None = None
+    count: int | None = None
+    query: str = "Hello"
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+def domain_of(url: str) -> str:
+    """The host of a URL without a leading ``www.``; empty when there is none."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+class Adapter:
+    """Base class of every platform adapter.
+
+    Subclasses set the class attributes and implement :meth:`request` and
+    :meth:`parse_results`; the default :meth:`classify` then applies fingerprints
+    (``probes/fingerprints/<name>.yaml`` and ``common.yaml``), the HTTP status, the
+    page parse and the soft-censorship allow-list, in that order.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    default_base_url: ClassVar[str]
+    pacing: ClassVar[Pacing] = Pacing(rate=0.5, burst=1)
+    #: Joins the parts of a combination into one query.
+    separator: ClassVar[str] = " "
+    #: Fingerprint files this adapter uses, besides ``common``.
+    fingerprint_files: ClassVar[tuple[str, ...]] = ()
+    #: Name of the allow-list file (``probes/allowlists/<name>.txt``) for soft censorship.
+    allowlist_name: ClassVar[str | None] = None
+    #: Environment variables this adapter reads (credentials); documented in ``adapters``.
+    env_vars: ClassVar[tuple[str, ...]] = ()
+    #: Recorded cases; fixture paths relative to :meth:`fixture_dir`.
+    cases: ClassVar[tuple[Case, ...]] = ()
+
+    def __init__(self, base_url: str | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.env = os.environ if env is None else env
+
+    @classmethod
+    def fixture_dir(cls) -> Path:
+        """Where this adapter's recorded responses live (built-ins: ``tests/fixtures/<name>``)."""
+        return Path(__file__).resolve().parent.parent / "tests" / "fixtures" / cls.name
+
+    def check_ready(self) -> None:
+        """Raise :class:`AdapterConfigError` if the adapter cannot run (e.g. no token)."""
+
+    @property
+    def fingerprints(self) -> FingerprintSet:
+        return builtin_fingerprints(self.fingerprint_files or (self.name,))
+
+    # -- the contract -------------------------------------------------------------------
+
+    def request(self, query: Query) -> httpx.Request:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse_results(self, query: Query, response: httpx.Response, body: str) -> ResultPage | None:
+        """Read a results page; None when the page is not one this adapter recognises."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def classify(self, query: Query, response: httpx.Response) -> Outcome:
+        """Pure: turn a response into an outcome. Never raises for odd input."""
+        try:
+            return self._classify(query, response)
+        except Exception as exc:  # noqa: BLE001 - any parser surprise is a parse error
+            return Outcome.failed(ErrorKind.PARSE, f"{type(exc).__name__}: {exc}")
+
+    def _classify(self, query: Query, response: httpx.Response) -> Outcome:
+        body = response.text if response.content else ""
+        matched = self.fingerprints.first_match(response, body)
+        if matched is not None:
+            row, text = matched
+            if row.verdict is Verdict.ERROR:
+                assert row.error is not None
+                return Outcome.failed(row.error, text[:300], fingerprint=row.name)
+            assert row.signal is not None
+            page = self.parse_results(query, response, body) if row.signal is Signal.PARTIAL_NOTICE else None
+            return Outcome.censored(
+                row.signal,
+                notice=text if row.signal in (Signal.NOTICE, Signal.PARTIAL_NOTICE) else None,
+                result_count=page.result_count if page else (0 if row.signal is Signal.ZERO_RESULTS else None),
+                items=page.items if page else (),
+                fingerprint=row.name,
+            )
+        if response.status_code != 200:
+            return Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {response.status_code}")
+        page = self.parse_results(query, response, body)
+        if page is None:
+            return Outcome.failed(ErrorKind.PARSE, "not a results page this adapter recognises")
+        if page.result_count == 0 and not page.items:
+            return Outcome.censored(Signal.ZERO_RESULTS, result_count=0)
+        if self._only_official(page.items):
+            return Outcome.censored(Signal.SOFT, result_count=page.result_count, items=page.items)
+        return Outcome.visible(page.result_count, page.items)
+
+    def _only_official(self, items: tuple[Item, ...]) -> bool:
+        if self.allowlist_name is None or not items:
+            return False
+        allowlist = load_allowlist(self.allowlist_name)
+        return all(in_allowlist(item.source, allowlist) for item in items)

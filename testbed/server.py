@@ -1,0 +1,243 @@
+"""The testbed server: an aiohttp app that censors like a platform, on loopback.
+
+It answers searches in a personality's shape, applies the rule book at the current epoch,
+injects faults at a given rate, and keeps a log of every request it saw (``GET
+/_testbed/log``) so tests can measure pacing and routes from the server's side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .pages import page_for
+from .personalities import Personality, get_personality
+from .rules import RuleBook
+
+__all__ = ["Fault", "TestbedConfig", "Testbed", "RunningTestbed", "serve_in_thread"]
+
+
+class Fault(StrEnum):
+    SERVER_ERROR = "500"
+    RATE_LIMIT = "429"
+    SLOW = "slow"
+    RESET = "reset"
+    TRUNCATE = "truncate"
+    CAPTCHA = "captcha"
+    LOGIN = "login"
+
+
+@dataclass
+class TestbedConfig:
+    rules: RuleBook = field(default_factory=lambda: RuleBook(()))
+    personality: str = "generic"
+    epoch: int = 1
+    fault_rate: float = 0.0
+    faults: tuple[Fault, ...] = tuple(Fault)
+    seed: int = 0
+    retry_after: int = 1
+    slow_seconds: float = 30.0
+    log_path: Path | None = None
+
+
+class Testbed:
+    """The application and its state (epoch, log, fault dice)."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, config: TestbedConfig) -> None:
+        self.config = config
+        self.epoch = config.epoch
+        self.personality: Personality = get_personality(config.personality)
+        self.log: list[dict[str, Any]] = []
+        self._dice = random.Random(config.seed)
+        self._log_file = config.log_path.open("a", encoding="utf-8") if config.log_path else None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/_testbed/log", self._get_log)
+        app.router.add_get("/_testbed/health", self._health)
+        app.router.add_post("/_testbed/epoch", self._set_epoch)
+        app.router.add_route("*", "/{tail:.*}", self._search)
+        app.on_cleanup.append(self._close_log)
+        return app
+
+    async def _close_log(self, _: web.Application) -> None:
+        if self._log_file:
+            self._log_file.close()
+
+    async def _health(self, _: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "epoch": self.epoch, "personality": self.personality.name})
+
+    async def _get_log(self, _: web.Request) -> web.Response:
+        return web.json_response(self.log)
+
+    async def _set_epoch(self, request: web.Request) -> web.Response:
+        self.epoch = int(request.query["value"])
+        return web.json_response({"epoch": self.epoch})
+
+    def _record(self, request: web.Request, query: str | None, answer: str) -> None:
+        entry = {
+            "t": time.time(),
+            "method": request.method,
+            "path": request.path,
+            "query": query,
+            "answer": answer,
+            "epoch": self.epoch,
+            "remote": request.remote,
+            "user_agent": request.headers.get("User-Agent"),
+            "vantage": request.headers.get("X-Censorprobe-Vantage"),
+            "via": request.headers.get("Via"),
+            "has_cookie": "Cookie" in request.headers,
+        }
+        self.log.append(entry)
+        if self._log_file:
+            self._log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._log_file.flush()
+
+    def _roll_fault(self) -> Fault | None:
+        config = self.config
+        if config.fault_rate <= 0 or not config.faults or self._dice.random() >= config.fault_rate:
+            return None
+        return self._dice.choice(config.faults)
+
+    async def _search(self, request: web.Request) -> web.StreamResponse:
+        query = self.personality.query_of(request)
+        if query is None:
+            self._record(request, None, "not_found")
+            raise web.HTTPNotFound(text="no search here")
+        fault = self._roll_fault()
+        if fault is not None:
+            self._record(request, query, f"fault:{fault.value}")
+            return await self._inject(fault, request)
+        rule = self.config.rules.match(query, self.epoch, datetime.now(UTC))
+        page = page_for(query, rule, self.config.rules.allowlist)
+        self._record(request, query, page.kind.value)
+        return self.personality.render(page)
+
+    async def _inject(self, fault: Fault, request: web.Request) -> web.StreamResponse:
+        if fault is Fault.SERVER_ERROR:
+            return web.Response(status=500, text="Internal Server Error")
+        if fault is Fault.RATE_LIMIT:
+            return web.Response(
+                status=429, text="Too Many Requests", headers={"Retry-After": str(self.config.retry_after)}
+            )
+        if fault is Fault.CAPTCHA:
+            return self.personality.captcha()
+        if fault is Fault.LOGIN:
+            return self.personality.login()
+        if fault is Fault.SLOW:
+            await asyncio.sleep(self.config.slow_seconds)
+            return web.Response(text="too late")
+        transport = request.transport
+        if fault is Fault.RESET:
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=500)
+        # Truncate: promise a body, send part of it, then drop the connection.
+        body = ("<html><body>" + "结果 " * 400 + "</body></html>").encode()
+        response = web.StreamResponse(headers={"Content-Type": "text/html; charset=utf-8"})
+        response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body[: len(body) // 3])
+        if transport is not None:
+            transport.abort()
+        return response
+
+
+@dataclass
+class RunningTestbed:
+    """A testbed serving in a background thread; ``url`` is where it listens."""
+
+    url: str
+    testbed: Testbed
+    _loop: asyncio.AbstractEventLoop
+    _thread: threading.Thread
+    _stop: asyncio.Event
+
+    def set_epoch(self, epoch: int) -> None:
+        self.testbed.epoch = epoch
+
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        return list(self.testbed.log)
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=10)
+
+
+async def start(testbed: Testbed, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, str]:
+    """Start serving on the running loop; returns the runner (to clean up) and the base URL."""
+    runner = web.AppRunner(testbed.app(), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
+    bound_port = sockets[0].getsockname()[1] if sockets else port
+    return runner, f"http://{host}:{bound_port}"
+
+
+@contextmanager
+def serve_in_thread(config: TestbedConfig, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningTestbed]:
+    """Run a testbed in a daemon thread for the duration of the block."""
+    handle = _start_thread(config, host, port)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def _start_thread(config: TestbedConfig, host: str, port: int) -> RunningTestbed:
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def main() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        stop = asyncio.Event()
+        testbed = Testbed(config)
+
+        async def serve() -> None:
+            try:
+                runner, url = await start(testbed, host, port)
+            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+                box["error"] = exc
+                ready.set()
+                return
+            box.update(url=url, testbed=testbed, loop=loop, stop=stop)
+            ready.set()
+            await stop.wait()
+            await runner.cleanup()
+
+        loop.run_until_complete(serve())
+        loop.close()
+
+    thread = threading.Thread(target=main, name="censorprobe-testbed", daemon=True)
+    thread.start()
+    ready.wait(timeout=10)
+    if "error" in box:
+        raise box["error"]
+    return RunningTestbed(box["url"], box["testbed"], box["loop"], thread, box["stop"])
+
+
+def parse_faults(spec: str | Sequence[str]) -> tuple[Fault, ...]:
+    """``"500,429,slow"`` → faults; names outside the list are a clear error."""
+    names = spec.split(",") if isinstance(spec, str) else list(spec)
+    try:
+        return tuple(Fault(name.strip()) for name in names if name.strip())
+    except ValueError as exc:
+        known = ",".join(f.value for f in Fault)
+        raise ValueError(f"unknown fault in {spec!r}; known: {known}") from exc
