@@ -1,0 +1,48 @@
+"""``censorprobe demo``: the whole flow on loopback, twice, so the second run shows a change."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from testbed import TestbedConfig, load_rules, serve_in_thread
+
+from ..config import RunConfig
+from ..execute import make_plan
+from .display import console, print_summary
+from .run import fail, run_plan
+
+_REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
+
+
+def demo_command(
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    keyword_list: Annotated[Path, typer.Option("--list", help="Keyword list to probe.")] = _REPO_KEYWORDS,
+) -> None:
+    """Start the testbed on a free loopback port and probe the demo list at epoch 1, then epoch 2."""
+    if not keyword_list.exists():
+        raise fail(f"{keyword_list} not found: run the demo from a censorprobe checkout or give --list")
+    rules_file = resources.files("runners").joinpath("data", "demo-rules.yaml")
+    with resources.as_file(rules_file) as rules_path:
+        rules = load_rules([rules_path])
+    snapshots = []
+    with serve_in_thread(TestbedConfig(rules=rules)) as testbed:
+        console.print(f"testbed listening on {testbed.url} (nothing leaves loopback)")
+        for epoch in (1, 2):
+            testbed.set_epoch(epoch)
+            config = RunConfig(
+                lists=[keyword_list.resolve()],
+                platforms=["testbed"],
+                base_urls={"testbed": testbed.url},
+                rate=0,
+                backoff=0.05,
+                timeout=5,
+            )
+            result = run_plan(make_plan(config), out, None, False, label=f"epoch {epoch}")
+            print_summary(result.run_id, result.status, result.counts)
+            console.print(f"snapshot: {result.folder}")
+            snapshots.append(result.folder)
+    console.print(f"two snapshots written: {snapshots[0].name} (epoch 1), {snapshots[1].name} (epoch 2)")

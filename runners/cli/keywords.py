@@ -1,0 +1,54 @@
+"""``censorprobe keywords``: check and show keyword lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..keywords import KeywordListsInvalid, load_lists
+from ..variants import expand
+from .display import console
+from .run import fail
+
+app = typer.Typer(help="Check, show and import keyword lists.", no_args_is_help=True)
+
+
+@app.command("check")
+def check(paths: Annotated[list[Path], typer.Argument(help="Keyword list files.")]) -> None:
+    """Validate lists: exit 0 when all are valid, 1 with every problem (file:line: field) otherwise."""
+    try:
+        loaded = load_lists(paths)
+    except KeywordListsInvalid as exc:
+        raise fail(f"{len(exc.errors)} problem(s):\n{exc}") from None
+    for item in loaded:
+        content = item.content
+        console.print(f"ok {item.path}: list {content.list}, {len(content.terms)} terms, {len(content.controls)} controls")
+
+
+@app.command("show")
+def show(
+    path: Annotated[Path, typer.Argument(help="A keyword list file.")],
+    variants: Annotated[bool, typer.Option("--variants", help="Also show every generated variant.")] = False,
+) -> None:
+    """Print a list's terms as a table."""
+    try:
+        (item,) = load_lists([path])
+    except KeywordListsInvalid as exc:
+        raise fail(str(exc)) from None
+    content = item.content
+    table = Table(title=f"{content.list} — {content.description}")
+    for column in ("id", "query", "category", "variant" if variants else "variants", "note"):
+        table.add_column(column)
+    for term in content.terms:
+        names = term.variants or content.variants
+        if variants:
+            for name, parts in expand(term.parts, names):
+                table.add_row(term.id, " + ".join(parts), term.category, name, term.note or "")
+        else:
+            table.add_row(term.id, " + ".join(term.parts), term.category, ", ".join(names), term.note or "")
+    for control in content.controls:
+        table.add_row(control.id, control.text, "control", "", control.note or "")
+    console.print(table)

@@ -1,0 +1,156 @@
+"""``censorprobe run``: plan, execute, and summarise one measurement run."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from probes.contract import AdapterConfigError
+from probes.registry import UnknownAdapterError
+
+from ..config import RunConfig
+from ..execute import NoControlsError, Plan, RunResult, execute, make_plan
+from ..keywords import KeywordListsInvalid
+from ..snapshot import SnapshotError, read_manifest, run_dir
+from .display import err_console, print_summary, progress_hook
+
+__all__ = ["run_command", "run_plan", "fail"]
+
+EXIT_INVALID = 1
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _base_urls(values: list[str], platforms: list[str]) -> dict[str, str]:
+    """``URL`` (for a single platform) or ``platform=URL``."""
+    urls: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if sep and not name.startswith("http"):
+            urls[name] = url
+        elif len(platforms) == 1:
+            urls[platforms[0]] = value
+        else:
+            raise fail(f"--base-url {value!r}: with several platforms write PLATFORM=URL")
+    return urls
+
+
+def _header_file(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return {}
+    headers: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise fail(f"{path}:{number}: a header line is `Name: value`")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def run_plan(plan: Plan, results: Path, run_id: str | None, resume: bool, label: str = "probing") -> RunResult:
+    """Execute with progress display and clean Ctrl-C / SIGTERM handling."""
+    total = plan.total() - (_done_count(results, run_id) if resume and run_id else 0)
+
+    async def main(hook: Any) -> RunResult:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        current = asyncio.current_task()
+
+        def on_signal() -> None:
+            if stop.is_set() and current is not None:
+                current.cancel()  # a second signal: stop now, resume redoes the rest
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal)
+        return await execute(plan, results, run_id=run_id, resume=resume, on_observation=hook, stop=stop)
+
+    with progress_hook(max(total, 0), label) as hook:
+        try:
+            return asyncio.run(main(hook))
+        except asyncio.CancelledError:
+            raise fail("interrupted; resume with --resume " + (run_id or "RUN_ID"), EXIT_INTERRUPTED) from None
+
+
+def _done_count(results: Path, run_id: str) -> int:
+    manifest = read_manifest(run_dir(results, run_id))
+    return sum(row["probes"] for row in manifest.get("counts", {}).values())
+
+
+def run_command(
+    lists: Annotated[list[Path] | None, typer.Argument(help="Keyword list files (YAML).")] = None,
+    platform: Annotated[list[str] | None, typer.Option("--platform", "-p", help="Adapter name; repeatable.")] = None,
+    base_url: Annotated[
+        list[str] | None, typer.Option(help="Point an adapter elsewhere (testbed, mirror): URL or PLATFORM=URL.")
+    ] = None,
+    rate: Annotated[float | None, typer.Option(help="Requests/s per platform (0 = unpaced, loopback only).")] = None,
+    burst: Annotated[int | None, typer.Option(help="Burst size per platform.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Probes in flight per platform.")] = 4,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per probe, retries included.")] = 5,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
+    backoff: Annotated[float, typer.Option(help="First retry back-off in seconds (doubles).")] = 1.0,
+    control_every: Annotated[int, typer.Option(help="Re-check the controls every N probes.")] = 50,
+    vantage: Annotated[str, typer.Option(help="Label of where this run measures from.")] = "local",
+    proxy: Annotated[str | None, typer.Option(help="Proxy of the vantage point (http:// or socks5://).")] = None,
+    headers_file: Annotated[
+        Path | None, typer.Option("--headers", help="File of `Name: value` request headers (cookies); never recorded.")
+    ] = None,
+    shard: Annotated[str | None, typer.Option(help="Run only shard i/n of the plan.")] = None,
+    user_agent: Annotated[str | None, typer.Option(help="User-Agent header (honest by default).")] = None,
+    redact_param: Annotated[list[str] | None, typer.Option(help="Extra query parameter to redact; repeatable.")] = None,
+    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")] = False,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    run_id: Annotated[str | None, typer.Option(help="Name the run (default: UTC time + random).")] = None,
+    resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
+) -> None:
+    """Probe every term of the LISTS on each --platform and write a snapshot."""
+    try:
+        if resume:
+            stored = read_manifest(run_dir(out, resume))["config"]
+            # Secrets are never in the manifest: headers and a proxy with credentials come again.
+            stored["headers"] = _header_file(headers_file)
+            stored["proxy"] = proxy or stored.get("proxy")
+            config = RunConfig.model_validate(stored)
+        else:
+            if not lists or not platform:
+                raise fail("give keyword LISTS and at least one --platform (or --resume RUN_ID)")
+            config = RunConfig(
+                lists=[path.resolve() for path in lists],
+                platforms=platform,
+                base_urls=_base_urls(base_url or [], platform),
+                vantage=vantage,
+                rate=rate,
+                burst=burst,
+                concurrency=concurrency,
+                max_attempts=max_attempts,
+                timeout=timeout,
+                backoff=backoff,
+                control_every=control_every,
+                evidence=not no_evidence,
+                redact_params=redact_param or [],
+                shard=shard,
+                proxy=proxy,
+                headers=_header_file(headers_file),
+                **({"user_agent": user_agent} if user_agent else {}),
+            )
+        plan = make_plan(config)
+        result = run_plan(plan, out, resume or run_id, bool(resume))
+    except KeywordListsInvalid as exc:
+        raise fail(f"invalid keyword lists; nothing was run:\n{exc}") from None
+    except (AdapterConfigError, UnknownAdapterError, NoControlsError, SnapshotError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    print_summary(result.run_id, result.status, result.counts)
+    print(f"snapshot: {result.folder}")
+    if result.status != "complete":
+        raise fail(f"run interrupted; resume with: censorprobe run --resume {result.run_id} --out {out}",
+                   EXIT_INTERRUPTED)

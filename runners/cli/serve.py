@@ -1,0 +1,59 @@
+"""``censorprobe testbed``: serve the censoring testbed on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from testbed import RulesError, Testbed, TestbedConfig, load_rules, parse_faults, start
+from testbed.personalities import personalities
+
+from .run import fail
+
+
+def testbed_command(
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rules file (.yaml, or Citizen Lab .txt); repeatable.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (keep it loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
+    epoch: Annotated[int, typer.Option(help="Epoch the rules are evaluated at.")] = 1,
+    personality: Annotated[str, typer.Option(help="Answer in this platform's shape.")] = "generic",
+    fault_rate: Annotated[float, typer.Option(help="Share of requests that get a fault.")] = 0.0,
+    faults: Annotated[str, typer.Option(help="Fault kinds: 500,429,slow,reset,truncate,captcha,login.")] = "500,429,slow,reset,truncate,captcha,login",
+    seed: Annotated[int, typer.Option(help="Seed of the fault dice.")] = 0,
+    retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with 429.")] = 1,
+    slow_seconds: Annotated[float, typer.Option(help="How long a `slow` fault stalls.")] = 30.0,
+    log: Annotated[Path | None, typer.Option(help="Append every request as a JSON line to this file.")] = None,
+) -> None:
+    """Serve a censoring search engine on loopback, driven by rules files."""
+    if personality not in personalities():
+        raise fail(f"unknown personality {personality!r}; known: {', '.join(sorted(personalities()))}")
+    try:
+        config = TestbedConfig(
+            rules=load_rules(rules or []),
+            personality=personality,
+            epoch=epoch,
+            fault_rate=fault_rate,
+            faults=parse_faults(faults),
+            seed=seed,
+            retry_after=retry_after,
+            slow_seconds=slow_seconds,
+            log_path=log,
+        )
+    except (RulesError, ValueError) as exc:
+        raise fail(str(exc)) from None
+
+    async def serve() -> None:
+        runner, url = await start(Testbed(config), host, port)
+        print(f"testbed ({personality}, {len(config.rules.rules)} rules, epoch {epoch}) listening on {url}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,50 @@
+"""The settings of one run, kept in its manifest so ``--resume`` needs nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DEFAULT_USER_AGENT", "RunConfig"]
+
+DEFAULT_USER_AGENT = (
+    "censorprobe/0.1 (keyword censorship measurement; +https://github.com/censorprobe/censorprobe)"
+)
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lists: list[Path]
+    platforms: list[str] = Field(min_length=1)
+    base_urls: dict[str, str] = {}
+    vantage: str = "local"
+    #: Requests per second per platform; None = the adapter's polite default; 0 = unpaced.
+    rate: float | None = None
+    burst: int | None = None
+    concurrency: int = Field(default=4, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    timeout: float = Field(default=20.0, gt=0)
+    #: First retry back-off in seconds (doubles each attempt, capped at 60 s).
+    backoff: float = Field(default=1.0, ge=0)
+    #: Longest Retry-After honoured; a platform asking for more ends the probe as rate_limited.
+    max_retry_after: float = 600.0
+    control_every: int = Field(default=50, ge=1)
+    evidence: bool = True
+    user_agent: str = DEFAULT_USER_AGENT
+    redact_params: list[str] = []
+    shard: str | None = None
+    #: Proxy URL of the vantage point (http://, socks5://); never written with credentials.
+    proxy: str | None = None
+    #: Extra request headers of the vantage point (names only are kept in the manifest).
+    headers: dict[str, str] = {}
+
+    def public(self) -> dict[str, object]:
+        """The config as the manifest keeps it: header values and proxy credentials left out."""
+        data = self.model_dump(mode="json")
+        data["headers"] = sorted(self.headers)
+        if self.proxy and "@" in self.proxy:
+            scheme, rest = self.proxy.split("://", 1)
+            data["proxy"] = f"{scheme}://REDACTED@{rest.split('@', 1)[1]}"
+        return data

@@ -1,0 +1,178 @@
+"""Evidence: every raw exchange kept in the run's WARC file, secrets redacted first.
+
+Each exchange is a response record followed by its request record (gzip per record), so an
+observation can point at its response by file offset. Cookies, authorisation headers and
+token-bearing query parameters never reach the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+__all__ = ["EvidenceRef", "EvidenceWriter", "Exchange", "Redactor", "read_exchange"]
+
+REDACTED = "REDACTED"
+SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token"})
+SECRET_PARAMS = frozenset(
+    {"access_token", "token", "api_key", "apikey", "key", "auth", "sig", "signature", "session", "sessionid"}
+)
+_DECODED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Which headers and query parameters hold secrets (names compared case-insensitively)."""
+
+    headers: frozenset[str] = SECRET_HEADERS
+    params: frozenset[str] = SECRET_PARAMS
+
+    def with_params(self, extra: Iterable[str]) -> Redactor:
+        return Redactor(self.headers, self.params | {name.lower() for name in extra})
+
+    def url(self, url: str) -> str:
+        parts = urlsplit(url)
+        if not parts.query:
+            return url
+        pairs = [
+            (name, REDACTED if name.lower() in self.params else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+    def header_list(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(name, REDACTED if name.lower() in self.headers else value) for name, value in headers]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, as the runner saw them, already redacted."""
+
+    method: str
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    http_version: str
+    response_headers: list[tuple[str, str]]
+    body: bytes = field(repr=False)
+
+    @classmethod
+    def capture(cls, response: httpx.Response, redactor: Redactor) -> Exchange:
+        request = response.request
+        return cls(
+            method=request.method,
+            url=redactor.url(str(request.url)),
+            request_headers=redactor.header_list(request.headers.multi_items()),
+            status=response.status_code,
+            reason=response.reason_phrase or "",
+            http_version=response.http_version or "HTTP/1.1",
+            response_headers=redactor.header_list(response.headers.multi_items()),
+            body=response.content,
+        )
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    sha256: str
+    offset: int
+    length: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "offset": self.offset, "length": self.length}
+
+
+class EvidenceWriter:
+    """Appends exchanges to a gzip-per-record WARC file."""
+
+    def __init__(self, path: Path, *, truncate_at: int | None = None) -> None:
+        self.path = path
+        self._file: IO[bytes] = path.open("ab")
+        if truncate_at is not None:
+            # Drop records written after the last committed observation (a kill mid-write).
+            self._file.truncate(truncate_at)
+        self._file.seek(0, os.SEEK_END)
+        self._writer = WARCWriter(self._file, gzip=True)
+
+    def write(self, exchange: Exchange, key: str) -> EvidenceRef:
+        offset = self._file.tell()
+        target = exchange.url
+        split = urlsplit(target)
+        response_headers = [
+            (name, value) for name, value in exchange.response_headers if name.lower() not in _DECODED
+        ]
+        response_headers.append(("Content-Length", str(len(exchange.body))))
+        http_response = StatusAndHeaders(
+            f"{exchange.status} {exchange.reason}".strip(), response_headers, protocol=exchange.http_version
+        )
+        response = self._writer.create_warc_record(
+            target,
+            "response",
+            payload=io.BytesIO(exchange.body),
+            http_headers=http_response,
+            warc_headers_dict={"WARC-Censorprobe-Key": key},
+        )
+        path = split.path or "/"
+        request_line = f"{exchange.method} {path}{'?' + split.query if split.query else ''} {exchange.http_version}"
+        request = self._writer.create_warc_record(
+            target,
+            "request",
+            payload=io.BytesIO(b""),
+            http_headers=StatusAndHeaders(request_line, exchange.request_headers, is_http_request=True),
+            warc_headers_dict={
+                "WARC-Censorprobe-Key": key,
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            },
+        )
+        self._writer.write_record(response)
+        self._writer.write_record(request)
+        self._file.flush()
+        return EvidenceRef(exchange.sha256, offset, self._file.tell() - offset)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass(frozen=True)
+class StoredExchange:
+    key: str
+    target: str
+    date: str
+    request_head: str
+    response_head: str
+    body: bytes
+
+
+def read_exchange(path: Path, offset: int) -> StoredExchange:
+    """The response record at ``offset`` and the request record after it."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        records = iter(ArchiveIterator(stream))
+        response = next(records)
+        body = response.content_stream().read()
+        response_head = response.http_headers.to_str() if response.http_headers else ""
+        request = next(records, None)
+        request_head = request.http_headers.to_str() if request is not None and request.http_headers else ""
+        return StoredExchange(
+            key=response.rec_headers.get_header("WARC-Censorprobe-Key") or "",
+            target=response.rec_headers.get_header("WARC-Target-URI") or "",
+            date=response.rec_headers.get_header("WARC-Date") or "",
+            request_head=request_head,
+            response_head=response_head,
+            body=body,
+        )

@@ -1,0 +1,121 @@
+"""Planning: keyword lists × variants × platforms × vantage → probes, lazily."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from probes.contract import Query
+
+from .keywords import Control, LoadedList, Term
+from .variants import expand
+
+__all__ = ["Probe", "Shard", "TermRef", "plan_controls", "plan_probes", "probe_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class TermRef:
+    list: str
+    id: str
+    text: str
+    parts: tuple[str, ...]
+    category: str
+    variant: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "parts": list(self.parts),
+            "list": self.list,
+            "category": self.category,
+            "variant": self.variant,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    key: str
+    term: TermRef
+    platform: str
+    vantage: str
+    query: Query
+    control: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard ``index`` (1-based) of ``count``: a deterministic share of the plan by key."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, spec: str) -> Shard:
+        try:
+            index, count = (int(part) for part in spec.split("/"))
+        except ValueError:
+            raise ValueError(f"shard {spec!r} is not of the form i/n (e.g. 2/4)") from None
+        if not 1 <= index <= count:
+            raise ValueError(f"shard {spec!r}: i must be between 1 and n")
+        return cls(index, count)
+
+    def holds(self, key: str) -> bool:
+        digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+        return digest % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def probe_key(list_id: str, term_id: str, variant: str, platform: str, vantage: str) -> str:
+    return "/".join((list_id, term_id, variant, platform, vantage))
+
+
+def _probes_of(
+    list_id: str,
+    entry: Term | Control,
+    variants: Sequence[str],
+    platform: str,
+    vantage: str,
+    separator: str,
+    control: bool,
+) -> Iterator[Probe]:
+    for variant, parts in expand(entry.parts, variants):
+        query = Query.of(parts, separator)
+        yield Probe(
+            key=probe_key(list_id, entry.id, variant, platform, vantage),
+            term=TermRef(list_id, entry.id, query.text, parts, entry.category, variant),
+            platform=platform,
+            vantage=vantage,
+            query=query,
+            control=control,
+        )
+
+
+def plan_probes(
+    lists: Iterable[LoadedList],
+    platform: str,
+    vantage: str,
+    separator: str = " ",
+    shard: Shard | None = None,
+) -> Iterator[Probe]:
+    """Every term of every list, each variant its own probe; generated as consumed."""
+    for loaded in lists:
+        content = loaded.content
+        for term in content.terms:
+            variants = term.variants or content.variants
+            for probe in _probes_of(content.list, term, variants, platform, vantage, separator, False):
+                if shard is None or shard.holds(probe.key):
+                    yield probe
+
+
+def plan_controls(lists: Iterable[LoadedList], platform: str, vantage: str, separator: str = " ") -> list[Probe]:
+    """The benign control terms of every list (original spelling only)."""
+    return [
+        probe
+        for loaded in lists
+        for control in loaded.content.controls
+        for probe in _probes_of(loaded.content.list, control, (), platform, vantage, separator, True)
+    ]
