@@ -153,11 +153,17 @@ class Adapter:
                 assert row.error is not None
                 return Outcome.failed(row.error, text[:300], fingerprint=row.name)
             assert row.signal is not None
-            page = self.parse_results(query, response, body) if row.signal is Signal.PARTIAL_NOTICE else None
+            page = (
+                self.parse_results(query, response, body)
+                if row.signal is Signal.PARTIAL_NOTICE
+                else None
+            )
             return Outcome.censored(
                 row.signal,
                 notice=text if row.signal in (Signal.NOTICE, Signal.PARTIAL_NOTICE) else None,
-                result_count=page.result_count if page else (0 if row.signal is Signal.ZERO_RESULTS else None),
+                result_count=page.result_count
+                if page
+                else (0 if row.signal is Signal.ZERO_RESULTS else None),
                 items=page.items if page else (),
                 fingerprint=row.name,
             )

@@ -57,7 +57,9 @@ class Fingerprint(BaseModel):
             raise ValueError("a censored fingerprint needs a signal")
         if self.verdict is Verdict.ERROR and self.error is None:
             raise ValueError("an error fingerprint needs an error kind")
-        if not (self.scope in {"body", "title", "status", "url"} or self.scope.startswith("header:")):
+        if not (
+            self.scope in {"body", "title", "status", "url"} or self.scope.startswith("header:")
+        ):
             raise ValueError(f"unknown scope {self.scope!r}")
         if self.type == "regexp":
             re.compile(self.pattern)
@@ -163,5 +165,7 @@ def builtin_fingerprints(names: Sequence[str]) -> FingerprintSet:
     for name in (*names, "common"):
         entry = folder.joinpath(f"{name}.yaml")
         if entry.is_file():
-            result = result + load_fingerprints(f"probes/fingerprints/{name}.yaml", entry.read_text("utf-8"))
+            result = result + load_fingerprints(
+                f"probes/fingerprints/{name}.yaml", entry.read_text("utf-8")
+            )
     return result

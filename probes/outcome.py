@@ -119,7 +119,11 @@ class Outcome:
         retry_after: float | None = None,
     ) -> Outcome:
         return cls(
-            Verdict.ERROR, error=kind, detail=detail, fingerprint=fingerprint, retry_after=retry_after
+            Verdict.ERROR,
+            error=kind,
+            detail=detail,
+            fingerprint=fingerprint,
+            retry_after=retry_after,
         )
 
     @property

@@ -42,7 +42,9 @@ def _builtin_classes() -> list[type[Adapter]]:
         found.extend(
             cls
             for _, cls in inspect.getmembers(module, inspect.isclass)
-            if issubclass(cls, Adapter) and cls.__module__ == module.__name__ and "name" in vars(cls)
+            if issubclass(cls, Adapter)
+            and cls.__module__ == module.__name__
+            and "name" in vars(cls)
         )
     return found
 

@@ -6,4 +6,12 @@ from .config import RunConfig
 from .execute import Plan, RunResult, execute, make_plan
 from .keywords import KeywordListsInvalid, load_lists
 
-__all__ = ["KeywordListsInvalid", "Plan", "RunConfig", "RunResult", "execute", "load_lists", "make_plan"]
+__all__ = [
+    "KeywordListsInvalid",
+    "Plan",
+    "RunConfig",
+    "RunResult",
+    "execute",
+    "load_lists",
+    "make_plan",
+]

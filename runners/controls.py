@@ -24,13 +24,17 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         """At least one control returned results, and none was censored."""
-        shown = any(o.verdict is Verdict.VISIBLE and (o.result_count or 0) > 0 for o in self.outcomes)
+        shown = any(
+            o.verdict is Verdict.VISIBLE and (o.result_count or 0) > 0 for o in self.outcomes
+        )
         hidden = any(o.verdict is Verdict.CENSORED for o in self.outcomes)
         return shown and not hidden
 
     @property
     def reason(self) -> str:
-        readings = ", ".join(o.signal or o.error or o.verdict for o in self.outcomes) or "no controls"
+        readings = (
+            ", ".join(o.signal or o.error or o.verdict for o in self.outcomes) or "no controls"
+        )
         return f"controls check {self.number} failed ({readings})"
 
 
@@ -42,5 +46,6 @@ def judge(outcome: Outcome, opening: CheckResult, closing: CheckResult) -> Outco
     if not failed:
         return outcome
     reading = outcome.signal or outcome.verdict
-    return outcome.demoted(ErrorKind.CONTROLS_FAILED, f"{failed[0].reason}; the probe itself read {reading}")
-
+    return outcome.demoted(
+        ErrorKind.CONTROLS_FAILED, f"{failed[0].reason}; the probe itself read {reading}"
+    )

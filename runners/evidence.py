@@ -24,9 +24,22 @@ from warcio.warcwriter import WARCWriter
 __all__ = ["EvidenceRef", "EvidenceWriter", "Exchange", "Redactor", "read_exchange"]
 
 REDACTED = "REDACTED"
-SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token"})
+SECRET_HEADERS = frozenset(
+    {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token"}
+)
 SECRET_PARAMS = frozenset(
-    {"access_token", "token", "api_key", "apikey", "key", "auth", "sig", "signature", "session", "sessionid"}
+    {
+        "access_token",
+        "token",
+        "api_key",
+        "apikey",
+        "key",
+        "auth",
+        "sig",
+        "signature",
+        "session",
+        "sessionid",
+    }
 )
 _DECODED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
@@ -52,7 +65,9 @@ class Redactor:
         return urlunsplit(parts._replace(query=urlencode(pairs)))
 
     def header_list(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(name, REDACTED if name.lower() in self.headers else value) for name, value in headers]
+        return [
+            (name, REDACTED if name.lower() in self.headers else value) for name, value in headers
+        ]
 
 
 @dataclass(frozen=True)
@@ -114,11 +129,15 @@ class EvidenceWriter:
         target = exchange.url
         split = urlsplit(target)
         response_headers = [
-            (name, value) for name, value in exchange.response_headers if name.lower() not in _DECODED
+            (name, value)
+            for name, value in exchange.response_headers
+            if name.lower() not in _DECODED
         ]
         response_headers.append(("Content-Length", str(len(exchange.body))))
         http_response = StatusAndHeaders(
-            f"{exchange.status} {exchange.reason}".strip(), response_headers, protocol=exchange.http_version
+            f"{exchange.status} {exchange.reason}".strip(),
+            response_headers,
+            protocol=exchange.http_version,
         )
         response = self._writer.create_warc_record(
             target,
@@ -133,7 +152,9 @@ class EvidenceWriter:
             target,
             "request",
             payload=io.BytesIO(b""),
-            http_headers=StatusAndHeaders(request_line, exchange.request_headers, is_http_request=True),
+            http_headers=StatusAndHeaders(
+                request_line, exchange.request_headers, is_http_request=True
+            ),
             warc_headers_dict={
                 "WARC-Censorprobe-Key": key,
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
@@ -167,7 +188,9 @@ def read_exchange(path: Path, offset: int) -> StoredExchange:
         body = response.content_stream().read()
         response_head = response.http_headers.to_str() if response.http_headers else ""
         request = next(records, None)
-        request_head = request.http_headers.to_str() if request is not None and request.http_headers else ""
+        request_head = (
+            request.http_headers.to_str() if request is not None and request.http_headers else ""
+        )
         return StoredExchange(
             key=response.rec_headers.get_header("WARC-Censorprobe-Key") or "",
             target=response.rec_headers.get_header("WARC-Target-URI") or "",

@@ -13,8 +13,8 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,9 @@ def _retry_after_seconds(value: str | None) -> float | None:
 class PlatformRun:
     """One platform's pipeline inside a run."""
 
-    def __init__(self, ctx: _Context, adapter: Adapter, probes: Iterator[Probe], controls: Sequence[Probe]) -> None:
+    def __init__(
+        self, ctx: _Context, adapter: Adapter, probes: Iterator[Probe], controls: Sequence[Probe]
+    ) -> None:
         self.ctx = ctx
         self.adapter = adapter
         self.probes = probes
@@ -171,8 +173,13 @@ class PlatformRun:
             result, attempts = await self._attempt(probe)
             self.pending.append(
                 _Finished(
-                    probe, result, attempts, started_at, int((time.monotonic() - begun) * 1000),
-                    time.monotonic(), opening,
+                    probe,
+                    result,
+                    attempts,
+                    started_at,
+                    int((time.monotonic() - begun) * 1000),
+                    time.monotonic(),
+                    opening,
                 )
             )
             self.finished_since_check += 1
@@ -195,14 +202,21 @@ class PlatformRun:
             result, attempts = await self._attempt(control)
             outcomes.append(result.outcome)
             elapsed = int((time.monotonic() - begun) * 1000)
-            self._commit(control, result, result.outcome, attempts, started_at, elapsed, check=number)
+            self._commit(
+                control, result, result.outcome, attempts, started_at, elapsed, check=number
+            )
         check = CheckResult(number, tuple(outcomes))
         settled = [item for item in self.pending if item.ended <= started]
         self.pending = [item for item in self.pending if item.ended > started]
         for item in settled:
             final = judge(item.result.outcome, item.opening, check)
             self._commit(
-                item.probe, item.result, final, item.attempts, item.started_at, item.elapsed_ms,
+                item.probe,
+                item.result,
+                final,
+                item.attempts,
+                item.started_at,
+                item.elapsed_ms,
                 window=(item.opening.number, number),
             )
         self.last_check = check
@@ -231,7 +245,11 @@ class PlatformRun:
         return float(min(60.0, self.ctx.config.backoff * 2 ** (state.attempt_number - 1)))
 
     async def _once(self, probe: Probe) -> Attempted:
-        request = self.adapter.request(probe.query)
+        built = self.adapter.request(probe.query)
+        # Merge the run's headers (User-Agent, vantage headers) under the adapter's own.
+        request = self.client.build_request(
+            built.method, built.url, headers=built.headers, content=built.content
+        )
         await self.bucket.acquire()
         try:
             response = await self.client.send(request)
@@ -245,18 +263,30 @@ class PlatformRun:
             if retry_after is not None:
                 self.bucket.pause_until(time.monotonic() + retry_after)
             outcome = Outcome.failed(
-                ErrorKind.RATE_LIMITED, f"HTTP 429, Retry-After {retry_after}", retry_after=retry_after
+                ErrorKind.RATE_LIMITED,
+                f"HTTP 429, Retry-After {retry_after}",
+                retry_after=retry_after,
             )
         elif status >= 500:
             outcome = Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {status}")
         else:
             outcome = self.adapter.classify(probe.query, response)
         exchange = Exchange.capture(response, self.ctx.redactor) if self.ctx.evidence else None
-        return Attempted(outcome, exchange, request.method, self.ctx.redactor.url(str(response.url)), status)
+        return Attempted(
+            outcome, exchange, request.method, self.ctx.redactor.url(str(response.url)), status
+        )
 
-    def _transport_error(self, request: httpx.Request, kind: ErrorKind, exc: Exception) -> Attempted:
+    def _transport_error(
+        self, request: httpx.Request, kind: ErrorKind, exc: Exception
+    ) -> Attempted:
         detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-        return Attempted(Outcome.failed(kind, detail), None, request.method, self.ctx.redactor.url(str(request.url)), None)
+        return Attempted(
+            Outcome.failed(kind, detail),
+            None,
+            request.method,
+            self.ctx.redactor.url(str(request.url)),
+            None,
+        )
 
     def _commit(
         self,
@@ -312,12 +342,16 @@ class Plan:
 
     def probes(self, platform: str, done: set[str]) -> Iterator[Probe]:
         adapter = self.adapters[platform]
-        for probe in plan_probes(self.lists, platform, self.config.vantage, adapter.separator, self.shard):
+        for probe in plan_probes(
+            self.lists, platform, self.config.vantage, adapter.separator, self.shard
+        ):
             if probe.key not in done:
                 yield probe
 
     def controls(self, platform: str) -> list[Probe]:
-        return plan_controls(self.lists, platform, self.config.vantage, self.adapters[platform].separator)
+        return plan_controls(
+            self.lists, platform, self.config.vantage, self.adapters[platform].separator
+        )
 
     def total(self) -> int:
         return sum(1 for platform in self.adapters for _ in self.probes(platform, set()))
@@ -334,7 +368,8 @@ def _manifest(plan: Plan) -> dict[str, Any]:
         "adapters": {name: adapter.version for name, adapter in plan.adapters.items()},
         "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
         "lists": [
-            {"id": loaded.content.list, "path": str(loaded.path), "sha256": loaded.sha256} for loaded in plan.lists
+            {"id": loaded.content.id, "path": str(loaded.path), "sha256": loaded.sha256}
+            for loaded in plan.lists
         ],
         "vantage": plan.config.vantage,
         "shard": plan.config.shard,
@@ -361,12 +396,19 @@ async def execute(
         writer = SnapshotWriter.create(results, run_id or new_run_id(), _manifest(plan))
     config = plan.config
     evidence = (
-        EvidenceWriter(writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None)
+        EvidenceWriter(
+            writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
+        )
         if config.evidence
         else None
     )
     ctx = _Context(
-        config, writer, evidence, Redactor().with_params(config.redact_params), on_observation, stop or asyncio.Event()
+        config,
+        writer,
+        evidence,
+        Redactor().with_params(config.redact_params),
+        on_observation,
+        stop or asyncio.Event(),
     )
     runs = [
         PlatformRun(ctx, adapter, plan.probes(name, writer.done), plan.controls(name))
@@ -385,7 +427,7 @@ async def execute(
 
 def _check_same_lists(plan: Plan, manifest: dict[str, Any]) -> None:
     before = {entry["id"]: entry["sha256"] for entry in manifest.get("lists", [])}
-    now = {loaded.content.list: loaded.sha256 for loaded in plan.lists}
+    now = {loaded.content.id: loaded.sha256 for loaded in plan.lists}
     if before != now:
         raise ValueError(
             "the keyword lists changed since this run started; resume with the same lists or start a new run"

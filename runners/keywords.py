@@ -13,7 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .variants import VARIANTS
 from .yamlmarks import YamlSyntaxError, load_marked
@@ -66,7 +74,9 @@ class Term(_Strict):
     @model_validator(mode="after")
     def _text_or_all(self) -> Term:
         if (self.text is None) == (self.all is None):
-            raise ValueError("a term has exactly one of `text` (one keyword) or `all` (a combination)")
+            raise ValueError(
+                "a term has exactly one of `text` (one keyword) or `all` (a combination)"
+            )
         return self
 
     @property
@@ -86,7 +96,8 @@ class Control(_Strict):
 
 
 class KeywordList(_Strict):
-    list: Identifier
+    #: The list's id; ``list`` in YAML.
+    id: Identifier = Field(alias="list")
     description: Text
     language: Text
     source: Source | None = None
@@ -147,7 +158,9 @@ def _load_one(path: Path) -> LoadedList | list[KeywordError]:
     except YamlSyntaxError as exc:
         return [KeywordError(str(path), exc.line, "", str(exc))]
     if not isinstance(marked.data, dict):
-        return [KeywordError(str(path), 1, "", "a keyword list is a mapping with `list`, `terms`, ...")]
+        return [
+            KeywordError(str(path), 1, "", "a keyword list is a mapping with `list`, `terms`, ...")
+        ]
     try:
         content = KeywordList.model_validate(marked.data)
     except ValidationError as exc:
@@ -159,7 +172,11 @@ def _load_one(path: Path) -> LoadedList | list[KeywordError]:
 
 
 def _from_pydantic(path: Path, line_of: Any, error: Any) -> KeywordError:
-    loc = [step for step in error["loc"] if not (isinstance(step, str) and step.startswith("function-"))]
+    loc = [
+        step
+        for step in error["loc"]
+        if not (isinstance(step, str) and step.startswith("function-"))
+    ]
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         message = "required field is missing"
@@ -168,16 +185,24 @@ def _from_pydantic(path: Path, line_of: Any, error: Any) -> KeywordError:
     return KeywordError(str(path), line_of(loc), _field_name(loc), message)
 
 
-def _duplicate_ids(path: Path, content: KeywordList, line_of: Any) -> tuple[list[KeywordError], dict[str, int]]:
+def _duplicate_ids(
+    path: Path, content: KeywordList, line_of: Any
+) -> tuple[list[KeywordError], dict[str, int]]:
     errors: list[KeywordError] = []
     lines: dict[str, int] = {}
-    for section, entries in (("terms", content.terms), ("controls", content.controls)):
+    sections: tuple[tuple[str, Sequence[Term | Control]], ...] = (
+        ("terms", content.terms),
+        ("controls", content.controls),
+    )
+    for section, entries in sections:
         for index, entry in enumerate(entries):
             line = line_of([section, index, "id"])
             if entry.id in lines:
                 errors.append(
                     KeywordError(
-                        str(path), line, f"{section}[{index}].id",
+                        str(path),
+                        line,
+                        f"{section}[{index}].id",
                         f"duplicate id {entry.id!r} (first at line {lines[entry.id]})",
                     )
                 )
@@ -207,17 +232,24 @@ def _cross_list_errors(loaded: Sequence[LoadedList]) -> list[KeywordError]:
     list_ids: dict[str, Path] = {}
     term_ids: dict[str, Path] = {}
     for item in loaded:
-        list_id = item.content.list
+        list_id = item.content.id
         if list_id in list_ids:
             errors.append(
-                KeywordError(str(item.path), 1, "list", f"list id {list_id!r} also used by {list_ids[list_id]}")
+                KeywordError(
+                    str(item.path),
+                    1,
+                    "list",
+                    f"list id {list_id!r} also used by {list_ids[list_id]}",
+                )
             )
         list_ids.setdefault(list_id, item.path)
         for entry_id, line in item.lines.items():
             if entry_id in term_ids and term_ids[entry_id] != item.path:
                 errors.append(
                     KeywordError(
-                        str(item.path), line, "id",
+                        str(item.path),
+                        line,
+                        "id",
                         f"duplicate id {entry_id!r} across lists (also in {term_ids[entry_id]})",
                     )
                 )

@@ -17,7 +17,9 @@ class TokenBucket:
     Retry-After applies to the whole platform, not just the probe that got it).
     """
 
-    def __init__(self, rate: float, burst: int = 1, jitter: float = 0.1, seed: int | None = None) -> None:
+    def __init__(
+        self, rate: float, burst: int = 1, jitter: float = 0.1, seed: int | None = None
+    ) -> None:
         self.rate = rate
         self.burst = max(1, burst)
         self.jitter = jitter

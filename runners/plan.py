@@ -106,16 +106,20 @@ def plan_probes(
         content = loaded.content
         for term in content.terms:
             variants = term.variants or content.variants
-            for probe in _probes_of(content.list, term, variants, platform, vantage, separator, False):
+            for probe in _probes_of(
+                content.id, term, variants, platform, vantage, separator, False
+            ):
                 if shard is None or shard.holds(probe.key):
                     yield probe
 
 
-def plan_controls(lists: Iterable[LoadedList], platform: str, vantage: str, separator: str = " ") -> list[Probe]:
+def plan_controls(
+    lists: Iterable[LoadedList], platform: str, vantage: str, separator: str = " "
+) -> list[Probe]:
     """The benign control terms of every list (original spelling only)."""
     return [
         probe
         for loaded in lists
         for control in loaded.content.controls
-        for probe in _probes_of(loaded.content.list, control, (), platform, vantage, separator, True)
+        for probe in _probes_of(loaded.content.id, control, (), platform, vantage, separator, True)
     ]

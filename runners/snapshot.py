@@ -106,8 +106,16 @@ class Counts:
             result[platform] = {
                 "probes": counter["probes"],
                 "visible": counter["visible"],
-                "censored": {k.split(":", 1)[1]: v for k, v in sorted(counter.items()) if k.startswith("censored:")},
-                "error": {k.split(":", 1)[1]: v for k, v in sorted(counter.items()) if k.startswith("error:")},
+                "censored": {
+                    k.split(":", 1)[1]: v
+                    for k, v in sorted(counter.items())
+                    if k.startswith("censored:")
+                },
+                "error": {
+                    k.split(":", 1)[1]: v
+                    for k, v in sorted(counter.items())
+                    if k.startswith("error:")
+                },
             }
         return result
 

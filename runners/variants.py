@@ -20,7 +20,7 @@ ORIGINAL = "original"
 def _converter(config: str) -> Callable[[str], str]:
     import opencc
 
-    return opencc.OpenCC(config).convert  # type: ignore[no-any-return]
+    return opencc.OpenCC(config).convert
 
 
 def _traditional(text: str) -> str:

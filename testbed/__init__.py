@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .rules import Action, Rule, RuleBook, RulesError, load_rules
-from .server import Fault, RunningTestbed, Testbed, TestbedConfig, parse_faults, serve_in_thread, start
+from .server import (
+    Fault,
+    RunningTestbed,
+    Testbed,
+    TestbedConfig,
+    parse_faults,
+    serve_in_thread,
+    start,
+)
 
 __all__ = [
     "Action",

@@ -86,7 +86,10 @@ class RuleBook:
     def combine(cls, books: Iterable[RuleBook]) -> RuleBook:
         books = list(books)
         rules = tuple(rule for book in books for rule in book.rules)
-        allow = next((book.allowlist for book in books if book.allowlist != DEFAULT_ALLOWLIST), DEFAULT_ALLOWLIST)
+        allow = next(
+            (book.allowlist for book in books if book.allowlist != DEFAULT_ALLOWLIST),
+            DEFAULT_ALLOWLIST,
+        )
         return cls(rules, allow)
 
 

@@ -79,7 +79,9 @@ class Testbed:
             self._log_file.close()
 
     async def _health(self, _: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "epoch": self.epoch, "personality": self.personality.name})
+        return web.json_response(
+            {"ok": True, "epoch": self.epoch, "personality": self.personality.name}
+        )
 
     async def _get_log(self, _: web.Request) -> web.Response:
         return web.json_response(self.log)
@@ -125,14 +127,19 @@ class Testbed:
         rule = self.config.rules.match(query, self.epoch, datetime.now(UTC))
         page = page_for(query, rule, self.config.rules.allowlist)
         self._record(request, query, page.kind.value)
-        return self.personality.render(page)
+        response = self.personality.render(page)
+        # Real platforms hand out session cookies; evidence must never keep them.
+        response.set_cookie("SUB", f"testbed-session-{self._dice.getrandbits(48):012x}")
+        return response
 
     async def _inject(self, fault: Fault, request: web.Request) -> web.StreamResponse:
         if fault is Fault.SERVER_ERROR:
             return web.Response(status=500, text="Internal Server Error")
         if fault is Fault.RATE_LIMIT:
             return web.Response(
-                status=429, text="Too Many Requests", headers={"Retry-After": str(self.config.retry_after)}
+                status=429,
+                text="Too Many Requests",
+                headers={"Retry-After": str(self.config.retry_after)},
             )
         if fault is Fault.CAPTCHA:
             return self.personality.captcha()
@@ -179,19 +186,24 @@ class RunningTestbed:
         self._thread.join(timeout=10)
 
 
-async def start(testbed: Testbed, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, str]:
+async def start(
+    testbed: Testbed, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, str]:
     """Start serving on the running loop; returns the runner (to clean up) and the base URL."""
     runner = web.AppRunner(testbed.app(), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
+    server = site._server
+    sockets = getattr(server, "sockets", None) or ()
     bound_port = sockets[0].getsockname()[1] if sockets else port
     return runner, f"http://{host}:{bound_port}"
 
 
 @contextmanager
-def serve_in_thread(config: TestbedConfig, host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningTestbed]:
+def serve_in_thread(
+    config: TestbedConfig, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[RunningTestbed]:
     """Run a testbed in a daemon thread for the duration of the block."""
     handle = _start_thread(config, host, port)
     try:

@@ -20,11 +20,15 @@ _REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
 
 def demo_command(
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
-    keyword_list: Annotated[Path, typer.Option("--list", help="Keyword list to probe.")] = _REPO_KEYWORDS,
+    keyword_list: Annotated[
+        Path, typer.Option("--list", help="Keyword list to probe.")
+    ] = _REPO_KEYWORDS,
 ) -> None:
     """Start the testbed on a free loopback port and probe the demo list at epoch 1, then epoch 2."""
     if not keyword_list.exists():
-        raise fail(f"{keyword_list} not found: run the demo from a censorprobe checkout or give --list")
+        raise fail(
+            f"{keyword_list} not found: run the demo from a censorprobe checkout or give --list"
+        )
     rules_file = resources.files("runners").joinpath("data", "demo-rules.yaml")
     with resources.as_file(rules_file) as rules_path:
         rules = load_rules([rules_path])
@@ -45,4 +49,6 @@ def demo_command(
             print_summary(result.run_id, result.status, result.counts)
             console.print(f"snapshot: {result.folder}")
             snapshots.append(result.folder)
-    console.print(f"two snapshots written: {snapshots[0].name} (epoch 1), {snapshots[1].name} (epoch 2)")
+    console.print(
+        f"two snapshots written: {snapshots[0].name} (epoch 1), {snapshots[1].name} (epoch 2)"
+    )

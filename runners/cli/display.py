@@ -62,14 +62,22 @@ def print_summary(run_id: str, status: str, counts: dict[str, Any]) -> None:
     """Censorship by signal apart from errors by kind; warn where errors pass 5 %."""
     table = Table(title=f"run {run_id} — {status}")
     for column in ("platform", "probes", "visible", "censored", "by signal", "errors", "by kind"):
-        table.add_column(column, justify="right" if column in {"probes", "visible", "censored", "errors"} else "left")
+        table.add_column(
+            column,
+            justify="right" if column in {"probes", "visible", "censored", "errors"} else "left",
+        )
     warnings = []
     for platform, row in counts.items():
         censored = sum(row["censored"].values())
         errors = sum(row["error"].values())
         table.add_row(
-            platform, str(row["probes"]), str(row["visible"]), str(censored), _by(row["censored"]),
-            str(errors), _by(row["error"]),
+            platform,
+            str(row["probes"]),
+            str(row["visible"]),
+            str(censored),
+            _by(row["censored"]),
+            str(errors),
+            _by(row["error"]),
         )
         if row["probes"] and errors / row["probes"] > ERROR_SHARE_WARNING:
             warnings.append(

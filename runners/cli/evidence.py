@@ -14,14 +14,18 @@ from .run import fail
 
 def evidence_command(
     run_id: Annotated[str, typer.Argument(help="Run id (a folder under --results).")],
-    key: Annotated[str, typer.Argument(help="Observation key: list/term/variant/platform/vantage.")],
+    key: Annotated[
+        str, typer.Argument(help="Observation key: list/term/variant/platform/vantage.")
+    ],
     body: Annotated[bool, typer.Option("--body", help="Print the response body too.")] = False,
     results: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
 ) -> None:
     """Print the request and response recorded for KEY in RUN_ID (secrets were redacted)."""
     try:
         folder = run_dir(results, run_id)
-        found = [o for o in iter_observations(folder) if o["key"] == key and o.get("role") != "control"]
+        found = [
+            o for o in iter_observations(folder) if o["key"] == key and o.get("role") != "control"
+        ]
     except SnapshotError as exc:
         raise fail(str(exc)) from None
     if not found:
@@ -32,8 +36,10 @@ def evidence_command(
         raise fail(f"{key}: no evidence (the probe got no response, or the run used --no-evidence)")
     stored = read_exchange(folder / EVIDENCE, reference["offset"])
     print(f"# {stored.key}  {stored.date}  {stored.target}")
-    print(f"# verdict {observation['verdict']} {observation.get('signal') or ''}"
-          f"{(observation.get('error') or {}).get('kind', '')}  sha256 {reference['sha256']}")
+    print(
+        f"# verdict {observation['verdict']} {observation.get('signal') or ''}"
+        f"{(observation.get('error') or {}).get('kind', '')}  sha256 {reference['sha256']}"
+    )
     print(stored.request_head.rstrip())
     print()
     print(stored.response_head.rstrip())

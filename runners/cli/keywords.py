@@ -25,13 +25,17 @@ def check(paths: Annotated[list[Path], typer.Argument(help="Keyword list files."
         raise fail(f"{len(exc.errors)} problem(s):\n{exc}") from None
     for item in loaded:
         content = item.content
-        console.print(f"ok {item.path}: list {content.list}, {len(content.terms)} terms, {len(content.controls)} controls")
+        console.print(
+            f"ok {item.path}: list {content.id}, {len(content.terms)} terms, {len(content.controls)} controls"
+        )
 
 
 @app.command("show")
 def show(
     path: Annotated[Path, typer.Argument(help="A keyword list file.")],
-    variants: Annotated[bool, typer.Option("--variants", help="Also show every generated variant.")] = False,
+    variants: Annotated[
+        bool, typer.Option("--variants", help="Also show every generated variant.")
+    ] = False,
 ) -> None:
     """Print a list's terms as a table."""
     try:
@@ -39,7 +43,7 @@ def show(
     except KeywordListsInvalid as exc:
         raise fail(str(exc)) from None
     content = item.content
-    table = Table(title=f"{content.list} — {content.description}")
+    table = Table(title=f"{content.id} — {content.description}")
     for column in ("id", "query", "category", "variant" if variants else "variants", "note"):
         table.add_column(column)
     for term in content.terms:
@@ -48,7 +52,9 @@ def show(
             for name, parts in expand(term.parts, names):
                 table.add_row(term.id, " + ".join(parts), term.category, name, term.note or "")
         else:
-            table.add_row(term.id, " + ".join(term.parts), term.category, ", ".join(names), term.note or "")
+            table.add_row(
+                term.id, " + ".join(term.parts), term.category, ", ".join(names), term.note or ""
+            )
     for control in content.controls:
         table.add_row(control.id, control.text, "control", "", control.note or "")
     console.print(table)

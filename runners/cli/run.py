@@ -12,7 +12,7 @@ import typer
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError
 
-from ..config import RunConfig
+from ..config import DEFAULT_USER_AGENT, RunConfig
 from ..execute import NoControlsError, Plan, RunResult, execute, make_plan
 from ..keywords import KeywordListsInvalid
 from ..snapshot import SnapshotError, read_manifest, run_dir
@@ -57,7 +57,9 @@ def _header_file(path: Path | None) -> dict[str, str]:
     return headers
 
 
-def run_plan(plan: Plan, results: Path, run_id: str | None, resume: bool, label: str = "probing") -> RunResult:
+def run_plan(
+    plan: Plan, results: Path, run_id: str | None, resume: bool, label: str = "probing"
+) -> RunResult:
     """Execute with progress display and clean Ctrl-C / SIGTERM handling."""
     total = plan.total() - (_done_count(results, run_id) if resume and run_id else 0)
 
@@ -73,13 +75,17 @@ def run_plan(plan: Plan, results: Path, run_id: str | None, resume: bool, label:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal)
-        return await execute(plan, results, run_id=run_id, resume=resume, on_observation=hook, stop=stop)
+        return await execute(
+            plan, results, run_id=run_id, resume=resume, on_observation=hook, stop=stop
+        )
 
     with progress_hook(max(total, 0), label) as hook:
         try:
             return asyncio.run(main(hook))
         except asyncio.CancelledError:
-            raise fail("interrupted; resume with --resume " + (run_id or "RUN_ID"), EXIT_INTERRUPTED) from None
+            raise fail(
+                "interrupted; resume with --resume " + (run_id or "RUN_ID"), EXIT_INTERRUPTED
+            ) from None
 
 
 def _done_count(results: Path, run_id: str) -> int:
@@ -89,28 +95,48 @@ def _done_count(results: Path, run_id: str) -> int:
 
 def run_command(
     lists: Annotated[list[Path] | None, typer.Argument(help="Keyword list files (YAML).")] = None,
-    platform: Annotated[list[str] | None, typer.Option("--platform", "-p", help="Adapter name; repeatable.")] = None,
-    base_url: Annotated[
-        list[str] | None, typer.Option(help="Point an adapter elsewhere (testbed, mirror): URL or PLATFORM=URL.")
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="Adapter name; repeatable.")
     ] = None,
-    rate: Annotated[float | None, typer.Option(help="Requests/s per platform (0 = unpaced, loopback only).")] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(help="Point an adapter elsewhere (testbed, mirror): URL or PLATFORM=URL."),
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Requests/s per platform (0 = unpaced, loopback only).")
+    ] = None,
     burst: Annotated[int | None, typer.Option(help="Burst size per platform.")] = None,
     concurrency: Annotated[int, typer.Option(help="Probes in flight per platform.")] = 4,
     max_attempts: Annotated[int, typer.Option(help="Attempts per probe, retries included.")] = 5,
     timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
-    backoff: Annotated[float, typer.Option(help="First retry back-off in seconds (doubles).")] = 1.0,
+    backoff: Annotated[
+        float, typer.Option(help="First retry back-off in seconds (doubles).")
+    ] = 1.0,
     control_every: Annotated[int, typer.Option(help="Re-check the controls every N probes.")] = 50,
     vantage: Annotated[str, typer.Option(help="Label of where this run measures from.")] = "local",
-    proxy: Annotated[str | None, typer.Option(help="Proxy of the vantage point (http:// or socks5://).")] = None,
+    proxy: Annotated[
+        str | None, typer.Option(help="Proxy of the vantage point (http:// or socks5://).")
+    ] = None,
     headers_file: Annotated[
-        Path | None, typer.Option("--headers", help="File of `Name: value` request headers (cookies); never recorded.")
+        Path | None,
+        typer.Option(
+            "--headers", help="File of `Name: value` request headers (cookies); never recorded."
+        ),
     ] = None,
     shard: Annotated[str | None, typer.Option(help="Run only shard i/n of the plan.")] = None,
-    user_agent: Annotated[str | None, typer.Option(help="User-Agent header (honest by default).")] = None,
-    redact_param: Annotated[list[str] | None, typer.Option(help="Extra query parameter to redact; repeatable.")] = None,
-    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")] = False,
+    user_agent: Annotated[
+        str | None, typer.Option(help="User-Agent header (honest by default).")
+    ] = None,
+    redact_param: Annotated[
+        list[str] | None, typer.Option(help="Extra query parameter to redact; repeatable.")
+    ] = None,
+    no_evidence: Annotated[
+        bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
+    ] = False,
     out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
-    run_id: Annotated[str | None, typer.Option(help="Name the run (default: UTC time + random).")] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name the run (default: UTC time + random).")
+    ] = None,
     resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
 ) -> None:
     """Probe every term of the LISTS on each --platform and write a snapshot."""
@@ -125,6 +151,7 @@ def run_command(
             if not lists or not platform:
                 raise fail("give keyword LISTS and at least one --platform (or --resume RUN_ID)")
             config = RunConfig(
+                user_agent=user_agent or DEFAULT_USER_AGENT,
                 lists=[path.resolve() for path in lists],
                 platforms=platform,
                 base_urls=_base_urls(base_url or [], platform),
@@ -141,16 +168,23 @@ def run_command(
                 shard=shard,
                 proxy=proxy,
                 headers=_header_file(headers_file),
-                **({"user_agent": user_agent} if user_agent else {}),
             )
         plan = make_plan(config)
         result = run_plan(plan, out, resume or run_id, bool(resume))
     except KeywordListsInvalid as exc:
         raise fail(f"invalid keyword lists; nothing was run:\n{exc}") from None
-    except (AdapterConfigError, UnknownAdapterError, NoControlsError, SnapshotError, ValueError) as exc:
+    except (
+        AdapterConfigError,
+        UnknownAdapterError,
+        NoControlsError,
+        SnapshotError,
+        ValueError,
+    ) as exc:
         raise fail(str(exc)) from None
     print_summary(result.run_id, result.status, result.counts)
     print(f"snapshot: {result.folder}")
     if result.status != "complete":
-        raise fail(f"run interrupted; resume with: censorprobe run --resume {result.run_id} --out {out}",
-                   EXIT_INTERRUPTED)
+        raise fail(
+            f"run interrupted; resume with: censorprobe run --resume {result.run_id} --out {out}",
+            EXIT_INTERRUPTED,
+        )

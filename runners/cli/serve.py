@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -15,21 +16,32 @@ from .run import fail
 
 
 def testbed_command(
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Rules file (.yaml, or Citizen Lab .txt); repeatable.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on (keep it loopback).")] = "127.0.0.1",
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Rules file (.yaml, or Citizen Lab .txt); repeatable."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (keep it loopback).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
     epoch: Annotated[int, typer.Option(help="Epoch the rules are evaluated at.")] = 1,
     personality: Annotated[str, typer.Option(help="Answer in this platform's shape.")] = "generic",
     fault_rate: Annotated[float, typer.Option(help="Share of requests that get a fault.")] = 0.0,
-    faults: Annotated[str, typer.Option(help="Fault kinds: 500,429,slow,reset,truncate,captcha,login.")] = "500,429,slow,reset,truncate,captcha,login",
+    faults: Annotated[
+        str, typer.Option(help="Fault kinds: 500,429,slow,reset,truncate,captcha,login.")
+    ] = "500,429,slow,reset,truncate,captcha,login",
     seed: Annotated[int, typer.Option(help="Seed of the fault dice.")] = 0,
     retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with 429.")] = 1,
     slow_seconds: Annotated[float, typer.Option(help="How long a `slow` fault stalls.")] = 30.0,
-    log: Annotated[Path | None, typer.Option(help="Append every request as a JSON line to this file.")] = None,
+    log: Annotated[
+        Path | None, typer.Option(help="Append every request as a JSON line to this file.")
+    ] = None,
 ) -> None:
     """Serve a censoring search engine on loopback, driven by rules files."""
     if personality not in personalities():
-        raise fail(f"unknown personality {personality!r}; known: {', '.join(sorted(personalities()))}")
+        raise fail(
+            f"unknown personality {personality!r}; known: {', '.join(sorted(personalities()))}"
+        )
     try:
         config = TestbedConfig(
             rules=load_rules(rules or []),
@@ -47,13 +59,14 @@ def testbed_command(
 
     async def serve() -> None:
         runner, url = await start(Testbed(config), host, port)
-        print(f"testbed ({personality}, {len(config.rules.rules)} rules, epoch {epoch}) listening on {url}", flush=True)
+        print(
+            f"testbed ({personality}, {len(config.rules.rules)} rules, epoch {epoch}) listening on {url}",
+            flush=True,
+        )
         try:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
-    except KeyboardInterrupt:
-        pass

@@ -35,7 +35,9 @@ class Generic:
         else:
             if page.kind is PageKind.PARTIAL_NOTICE:
                 parts.append(f'<div class="notice partial">{escape(page.partial_notice)}</div>')
-            parts.append(f'<div class="count" data-count="{page.result_count}">约{page.result_count}条结果</div>')
+            parts.append(
+                f'<div class="count" data-count="{page.result_count}">约{page.result_count}条结果</div>'
+            )
             parts.append('<ol class="results">')
             parts.extend(
                 f'<li class="result"><a href="{escape(item.url)}">{escape(item.title)}</a>'
