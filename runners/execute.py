@@ -169,18 +169,9 @@ class PlatformRun:
         try:
             opening = self.last_check
             assert opening is not None
-            started_at, begun = utc_now(), time.monotonic()
-            result, attempts = await self._attempt(probe)
+            result, attempts, started_at, elapsed = await self._timed(probe)
             self.pending.append(
-                _Finished(
-                    probe,
-                    result,
-                    attempts,
-                    started_at,
-                    int((time.monotonic() - begun) * 1000),
-                    time.monotonic(),
-                    opening,
-                )
+                _Finished(probe, result, attempts, started_at, elapsed, time.monotonic(), opening)
             )
             self.finished_since_check += 1
             if self.finished_since_check >= self.ctx.config.control_every and (

@@ -351,15 +351,15 @@ def import_bytes(
 
 
 def _validate(data: dict[str, Any], lines: list[int], path: str) -> None:
-    """Schema errors in a term name its source line; any other is a bad option."""
+    """A term's text that the schema refuses names its source line; anything else is an option."""
     try:
         KeywordList.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = error["loc"]
         message = str(error["msg"]).removeprefix("Value error, ")
-        if len(loc) > 1 and loc[0] == "terms" and isinstance(loc[1], int):
-            raise SourceError(path, lines[loc[1]], message) from None
+        if loc[0] == "terms" and len(loc) > 2 and loc[2] in ("text", "all"):
+            raise SourceError(path, lines[int(loc[1])], f"{loc[2]}: {message}") from None
         raise ValueError(f"{'.'.join(map(str, loc))}: {message}") from None
 
 

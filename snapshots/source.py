@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["OBSERVATION_COLUMNS", "connect", "observations_sql"]
+__all__ = ["OBSERVATION_COLUMNS", "Query", "connect"]
 
 #: The observation format of ``results/README.md`` as DuckDB types.
 OBSERVATION_COLUMNS: dict[str, str] = {
@@ -52,23 +52,37 @@ def connect() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def observations_sql(parameter: str, columns: Iterable[str], *, probes_only: bool = True) -> str:
-    """A ``SELECT`` over the files bound to ``$parameter`` (a list of paths), as a subquery.
+class Query:
+    """One SQL statement over observation files, with the file lists bound as parameters."""
 
-    ``started_at`` is read as a naive ``TIMESTAMP`` in UTC (the files write ``...Z``).
-    ``probes_only`` leaves out control observations, which repeat once per check.
-    """
-    wanted = list(dict.fromkeys(["key", "role", *columns]))
-    spec = ", ".join(f"'{name}': '{OBSERVATION_COLUMNS[name]}'" for name in wanted)
-    condition = "key IS NOT NULL"
-    if probes_only:
-        condition += " AND role IS DISTINCT FROM 'control'"
-    return (
-        f"(SELECT * FROM read_ndjson(${parameter}, columns = {{{spec}}}, ignore_errors = true)"
-        f" WHERE {condition})"
-    )
+    def __init__(self) -> None:
+        self.parameters: dict[str, object] = {}
 
+    def bind(self, name: str, value: object) -> str:
+        """Bind a value (never pasted into the SQL text) and return its placeholder."""
+        self.parameters[name] = value
+        return f"${name}"
 
-def existing(paths: Sequence[Path]) -> list[str]:
-    """The paths that exist, as strings; DuckDB refuses a list naming a missing file."""
-    return [str(path) for path in paths if path.exists()]
+    def observations(
+        self, name: str, files: Sequence[Path], columns: Iterable[str], *, probes_only: bool = True
+    ) -> str:
+        """A subquery over the observations of ``files`` with ``key``, ``role`` and ``columns``.
+
+        ``started_at`` is a naive ``TIMESTAMP`` in UTC (the files write ``...Z``).
+        ``probes_only`` leaves out control observations, which repeat once per check. Files that
+        do not exist (a run that wrote no observation yet) count as empty.
+        """
+        wanted = list(dict.fromkeys(["key", "role", *columns]))
+        paths = [str(path) for path in files if path.exists()]
+        if not paths:
+            typed = ", ".join(f"NULL::{OBSERVATION_COLUMNS[c]} AS \"{c}\"" for c in wanted)
+            return f"(SELECT {typed} WHERE false)"
+        spec = ", ".join(f"'{c}': '{OBSERVATION_COLUMNS[c]}'" for c in wanted)
+        condition = "key IS NOT NULL"
+        if probes_only:
+            condition += " AND role IS DISTINCT FROM 'control'"
+        placeholder = self.bind(name, paths)
+        return (
+            f"(SELECT * FROM read_ndjson({placeholder}, columns = {{{spec}}},"
+            f" ignore_errors = true) WHERE {condition})"
+        )

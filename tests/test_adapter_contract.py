@@ -47,6 +47,8 @@ def _all_cases() -> Iterator[Any]:
 
 @pytest.mark.parametrize(("adapter_cls", "case"), list(_all_cases()))
 def test_case(adapter_cls: type[Adapter], case: Case) -> None:
+    if not (adapter_cls.fixture_dir() / case.fixture).is_file():
+        pytest.fail(f"fixture {case.fixture} missing under {adapter_cls.fixture_dir()}")
     outcome = run_case(adapter_cls, case)
     assert case_problems(case, outcome) == []
 

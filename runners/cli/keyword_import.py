@@ -1,0 +1,74 @@
+"""``censorprobe keywords import``: a published list as a keyword list file."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from ..importers import Format, ImportOptions, SourceError, import_file
+from .display import console
+from .keywords import app
+from .run import fail
+
+__all__ = ["import_command"]
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@app.command("import")
+def import_command(
+    fmt: Annotated[Format, typer.Argument(metavar="FORMAT", help="The source's format.")],
+    source: Annotated[Path, typer.Argument(help="Your copy of the published file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Keyword list to write (YAML).")],
+    list_id: Annotated[
+        str | None, typer.Option("--list-id", help="List id (default: from the file name).")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Category of every term.")
+    ] = None,
+    licence: Annotated[
+        str | None, typer.Option("--licence", help="The source's licence (Citizen Lab: known).")
+    ] = None,
+    source_url: Annotated[
+        str | None, typer.Option("--source-url", help="Where the file was published.")
+    ] = None,
+    retrieved: Annotated[
+        str | None, typer.Option("--retrieved", help="When you fetched it (default: today).")
+    ] = None,
+    language: Annotated[str, typer.Option("--language", help="The list's language.")] = "zh",
+    controls: Annotated[
+        bool, typer.Option("--controls/--no-controls", help="Add benign control terms.")
+    ] = True,
+) -> None:
+    """Import a published list: citizenlab-rules, citizenlab-people, cdt (China Digital Times
+    CSV) or lines (one term a line). Duplicates are merged; ids stay the same on re-import."""
+    options = ImportOptions(
+        list_id=list_id,
+        category=category,
+        licence=licence,
+        source_url=source_url,
+        retrieved=_date(retrieved) if retrieved else datetime.now().astimezone().date(),
+        language=language,
+        controls=controls,
+    )
+    try:
+        data, report = import_file(fmt, source, options)
+    except OSError as exc:
+        raise fail(f"cannot read {source}: {exc.strerror}") from None
+    except ValueError as exc:  # SourceError names file and line
+        prefix = "" if isinstance(exc, SourceError) else "invalid option: "
+        raise fail(f"{prefix}{exc}") from None
+    with output.open("w", encoding="utf-8") as out:
+        yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
+    for line in report.summary():
+        console.print(line)
+    console.print(f"wrote {output}")
