@@ -187,16 +187,14 @@ class PlatformRun:
         started = time.monotonic()
         self.check_number += 1
         number = self.check_number
-        outcomes = []
-        for control in self.controls:
-            started_at, begun = utc_now(), time.monotonic()
-            result, attempts = await self._attempt(control)
-            outcomes.append(result.outcome)
-            elapsed = int((time.monotonic() - begun) * 1000)
+        answers = await asyncio.gather(*(self._timed(control) for control in self.controls))
+        for control, (result, attempts, started_at, elapsed) in zip(
+            self.controls, answers, strict=True
+        ):
             self._commit(
                 control, result, result.outcome, attempts, started_at, elapsed, check=number
             )
-        check = CheckResult(number, tuple(outcomes))
+        check = CheckResult(number, tuple(result.outcome for result, *_ in answers))
         settled = [item for item in self.pending if item.ended <= started]
         self.pending = [item for item in self.pending if item.ended > started]
         for item in settled:
@@ -211,6 +209,11 @@ class PlatformRun:
                 window=(item.opening.number, number),
             )
         self.last_check = check
+
+    async def _timed(self, probe: Probe) -> tuple[Attempted, int, str, int]:
+        started_at, begun = utc_now(), time.monotonic()
+        result, attempts = await self._attempt(probe)
+        return result, attempts, started_at, int((time.monotonic() - begun) * 1000)
 
     async def _attempt(self, probe: Probe) -> tuple[Attempted, int]:
         config = self.ctx.config

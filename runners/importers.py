@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ _CDT_JOIN = re.compile("＋")  # full-width plus: 昆明＋PX
 _CITIZENLAB_REPO = "https://github.com/citizenlab/chat-censorship/tree/master/search"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     CITIZENLAB_RULES = "citizenlab-rules"
     CITIZENLAB_PEOPLE = "citizenlab-people"
     CDT = "cdt"
@@ -165,9 +165,7 @@ def _csv_rows(text: str, path: str, required: str) -> Iterator[tuple[int, dict[s
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise SourceError(
-                path, start, f"{len(row)} fields where the header has {len(header)}"
-            )
+            raise SourceError(path, start, f"{len(row)} fields where the header has {len(header)}")
         yield start, {name: cell.strip() for name, cell in zip(header, row, strict=True)}
 
 

@@ -24,7 +24,7 @@ from adapter_kit import (
     outcome_problems,
     run_case,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from probes import Adapter, Case, ErrorKind, Outcome, Query, ResultPage, Signal, Verdict
@@ -230,6 +230,7 @@ _JSON = st.recursive(
 )
 _PAGES = st.sampled_from(sorted(fixture_files()))
 _REAL = _PAGES.map(fixture_bytes)
+_LARGEST = max((fixture_bytes(path) for path in fixture_files()), key=len)
 #: Bodies no platform would send as a results page: nothing may be concluded from them.
 _JUNK = st.one_of(
     st.just(b""),
@@ -269,6 +270,8 @@ _STATUS = st.sampled_from([200, 200, 200, 202, 204, 301, 302, 403, 404, 418, 429
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(status=_STATUS, headers=_HEADERS, body=_BODIES)
+@example(status=200, headers={}, body=(_LARGEST * 8, False))
+@example(status=200, headers={}, body=(b"", True))
 def test_classify_survives_anything(
     adapter_cls: type[Adapter], status: int, headers: dict[str, bytes], body: tuple[bytes, bool]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from . import keyword_import  # noqa: F401
 from . import keywords
 from .demo import demo_command
 from .evidence import evidence_command

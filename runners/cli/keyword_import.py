@@ -17,17 +17,12 @@ from .run import fail
 __all__ = ["import_command"]
 
 
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
 @app.command("import")
 def import_command(
     fmt: Annotated[Format, typer.Argument(metavar="FORMAT", help="The source's format.")],
-    source: Annotated[Path, typer.Argument(help="Your copy of the published file.")],
+    source: Annotated[
+        Path, typer.Argument(metavar="SOURCE", help="Your copy of the published file.")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Keyword list to write (YAML).")],
     list_id: Annotated[
         str | None, typer.Option("--list-id", help="List id (default: from the file name).")
@@ -42,7 +37,10 @@ def import_command(
         str | None, typer.Option("--source-url", help="Where the file was published.")
     ] = None,
     retrieved: Annotated[
-        str | None, typer.Option("--retrieved", help="When you fetched it (default: today).")
+        datetime | None,
+        typer.Option(
+            "--retrieved", formats=["%Y-%m-%d"], help="When you fetched it (default: today)."
+        ),
     ] = None,
     language: Annotated[str, typer.Option("--language", help="The list's language.")] = "zh",
     controls: Annotated[
@@ -56,7 +54,7 @@ def import_command(
         category=category,
         licence=licence,
         source_url=source_url,
-        retrieved=_date(retrieved) if retrieved else datetime.now().astimezone().date(),
+        retrieved=retrieved.date() if retrieved else date.today(),
         language=language,
         controls=controls,
     )

@@ -1,0 +1,83 @@
+"""Finding snapshots in a results folder and resolving the names people give them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runners.snapshot import MANIFEST, OBSERVATIONS, SnapshotError, read_manifest, run_dir
+
+__all__ = ["ALIASES", "Snapshot", "SnapshotError", "find_snapshots", "resolve_snapshot"]
+
+#: Names that mean "the newest snapshot" and "the one before it", by manifest ``started_at``.
+ALIASES = ("latest", "previous")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One run's folder and its manifest."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def open(cls, folder: Path) -> Snapshot:
+        return cls(folder, read_manifest(folder))
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.folder.name)
+
+    @property
+    def started_at(self) -> str:
+        return str(self.manifest.get("started_at") or "")
+
+    @property
+    def status(self) -> str:
+        return str(self.manifest.get("status") or "unknown")
+
+    @property
+    def observations(self) -> Path:
+        return self.folder / OBSERVATIONS
+
+    def _order(self) -> tuple[str, str]:
+        return (self.started_at, self.run_id)
+
+
+def find_snapshots(results: Path) -> list[Snapshot]:
+    """Every snapshot directly under ``results``, oldest first (by ``started_at``, then run id).
+
+    Runs still going or interrupted are included: their manifest says so in ``status``.
+    """
+    if not results.is_dir():
+        return []
+    found = [
+        Snapshot.open(child)
+        for child in results.iterdir()
+        if child.is_dir() and (child / MANIFEST).is_file()
+    ]
+    return sorted(found, key=Snapshot._order)
+
+
+def resolve_snapshot(name: str, results: Path) -> Snapshot:
+    """A snapshot named by alias (``latest``, ``previous``), folder path, or run id in ``results``.
+
+    An alias wins over a run id of the same name; a path wins over a run id when both exist.
+    """
+    if name in ALIASES:
+        snapshots = find_snapshots(results)
+        wanted = ALIASES.index(name) + 1
+        if len(snapshots) < wanted:
+            raise SnapshotError(
+                f"{name!r} needs {wanted} snapshot(s) under {results}, found {len(snapshots)}"
+            )
+        return snapshots[-wanted]
+    path = Path(name)
+    if (path / MANIFEST).is_file():
+        return Snapshot.open(path)
+    if len(path.parts) == 1:
+        folder = run_dir(results, name)
+        if (folder / MANIFEST).is_file():
+            return Snapshot.open(folder)
+    raise SnapshotError(f"no snapshot {name!r}: not a snapshot folder, nor a run id under {results}")
