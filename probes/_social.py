@@ -5,6 +5,7 @@ Private (the registry skips modules whose name starts with ``_``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -80,10 +81,8 @@ def _canonical(response: httpx.Response, data: dict[str, Any]) -> httpx.Response
     }
     headers["Content-Type"] = "application/json; charset=utf-8"
     canonical = httpx.Response(response.status_code, headers=headers, content=text.encode())
-    try:
+    with contextlib.suppress(RuntimeError):  # a response built by hand may have no request
         canonical.request = response.request
-    except RuntimeError:  # a response built by hand (a fixture) may have no request
-        pass
     return canonical
 
 

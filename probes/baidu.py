@@ -68,7 +68,9 @@ class BaiduAdapter(Adapter):
             Verdict.ERROR,
             error=ErrorKind.LOGIN_WALL,
             status=302,
-            headers={"Location": "https://passport.baidu.com/v2/?login&u=https%3A%2F%2Fwww.baidu.com"},
+            headers={
+                "Location": "https://passport.baidu.com/v2/?login&u=https%3A%2F%2Fwww.baidu.com"
+            },
         ),
         Case("login.synthetic.html", Verdict.ERROR, error=ErrorKind.LOGIN_WALL),
         Case("baidu-Hello.html.gz", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=503),

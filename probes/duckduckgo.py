@@ -52,9 +52,7 @@ class DuckDuckGoAdapter(Adapter):
         if tree.css_first("div.no-results") is not None:
             return ResultPage(0)
         items = tuple(
-            item
-            for item in map(_item, tree.css("div.result:not(.result--ad)"))
-            if item is not None
+            item for item in map(_item, tree.css("div.result:not(.result--ad)")) if item is not None
         )
         return ResultPage(len(items), items) if items else None
 

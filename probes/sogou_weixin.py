@@ -68,8 +68,12 @@ class SogouWeixinAdapter(Adapter):
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=12345, query="天气"),
         Case("notice.synthetic.html", Verdict.CENSORED, Signal.NOTICE, count=0, query="习近平"),
-        Case("partial.synthetic.html", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=2, query="六四"),
-        Case("no-result.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
+        Case(
+            "partial.synthetic.html", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=2, query="六四"
+        ),
+        Case(
+            "no-result.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"
+        ),
         Case("soft.synthetic.html", Verdict.CENSORED, Signal.SOFT, count=2, query="新疆"),
         Case("antispider.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case(

@@ -75,8 +75,12 @@ class WeiboAdapter(Adapter):
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=3, query="天气"),
         Case("notice.synthetic.html", Verdict.CENSORED, Signal.NOTICE, query="习近平"),
-        Case("partial.synthetic.html", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=2, query="六四"),
-        Case("no-result.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
+        Case(
+            "partial.synthetic.html", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=2, query="六四"
+        ),
+        Case(
+            "no-result.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"
+        ),
         Case("soft.synthetic.html", Verdict.CENSORED, Signal.SOFT, count=2, query="新疆"),
         Case("visitor.synthetic.html", Verdict.ERROR, error=ErrorKind.LOGIN_WALL),
         Case(
@@ -120,11 +124,12 @@ def _posts(cards: list[Any]) -> Iterator[dict[str, Any]]:
 
 
 def _mobile_item(post: dict[str, Any]) -> Item:
-    user = post.get("user") if isinstance(post.get("user"), dict) else {}
+    user = post.get("user")
+    name = user.get("screen_name", "") if isinstance(user, dict) else ""
     return Item(
         title=plain_text(str(post.get("text", ""))),
         url=f"https://m.weibo.cn/detail/{post.get('id', '')}",
-        source=official_source(str(user.get("screen_name", "")), _DOMAIN),
+        source=official_source(str(name), _DOMAIN),
     )
 
 

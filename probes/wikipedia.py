@@ -73,9 +73,12 @@ class _Wikipedia(Adapter):
         hits = found.get("search") if isinstance(found, dict) else None
         if not isinstance(found, dict) or not isinstance(hits, list):
             return None
-        titles = [hit.get("title") if isinstance(hit, dict) else None for hit in hits]
-        if not all(isinstance(title, str) and title for title in titles):
-            return None
+        titles: list[str] = []
+        for hit in hits:
+            title = hit.get("title") if isinstance(hit, dict) else None
+            if not isinstance(title, str) or not title:
+                return None
+            titles.append(title)
         info = found.get("searchinfo")
         total = info.get("totalhits") if isinstance(info, dict) else None
         count = total if isinstance(total, int) and not isinstance(total, bool) else len(titles)
@@ -97,7 +100,10 @@ class WikipediaZhAdapter(_Wikipedia):
         Case("maxlag.synthetic.json", Verdict.ERROR, error=ErrorKind.RATE_LIMITED),
         Case("internal-error.synthetic.json", Verdict.ERROR, error=ErrorKind.HTTP_STATUS),
         Case(
-            "zh-current-format.synthetic.json", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=502
+            "zh-current-format.synthetic.json",
+            Verdict.ERROR,
+            error=ErrorKind.HTTP_STATUS,
+            status=502,
         ),
     )
 
@@ -119,7 +125,9 @@ class WikipediaEnAdapter(_Wikipedia):
             query="hallelulejah",
             note="a misspelling: no hits, only a suggestion",
         ),
-        Case("en-qmxjsudek.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="qmxjsudek"),
+        Case(
+            "en-qmxjsudek.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="qmxjsudek"
+        ),
         Case(
             "ratelimited.synthetic.json",
             Verdict.ERROR,
@@ -148,7 +156,9 @@ def _api_error(error: dict[str, Any], response: httpx.Response) -> Outcome:
     detail = f"{code}: {error.get('info', '')}"[:300]
     if code in _BACKOFF_CODES:
         lag = error.get("lag")
-        fallback = float(lag) if isinstance(lag, int | float) and not isinstance(lag, bool) else None
+        fallback = (
+            float(lag) if isinstance(lag, int | float) and not isinstance(lag, bool) else None
+        )
         return Outcome.failed(
             ErrorKind.RATE_LIMITED, detail, retry_after=_retry_after(response, fallback)
         )
@@ -158,4 +168,4 @@ def _api_error(error: dict[str, Any], response: httpx.Response) -> Outcome:
 def _retry_after(response: httpx.Response, fallback: float | None) -> float | None:
     """Seconds from a ``Retry-After: <seconds>`` header (the form MediaWiki sends)."""
     value = response.headers.get("Retry-After", "").strip()
-    return float(value) if value.isdigit() else fallback
+    return float(value) if value.isascii() and value.isdigit() else fallback

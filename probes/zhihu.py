@@ -96,7 +96,13 @@ class ZhihuAdapter(JsonApiAdapter):
         return httpx.Request(
             "GET",
             f"{self.base_url}/api/v4/search_v3",
-            params={"t": "general", "q": query.text, "correction": "1", "offset": "0", "limit": "20"},
+            params={
+                "t": "general",
+                "q": query.text,
+                "correction": "1",
+                "offset": "0",
+                "limit": "20",
+            },
             headers={"Accept": "application/json", **cookie_header(self.env, COOKIE_VARIABLE)},
         )
 

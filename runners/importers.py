@@ -125,6 +125,7 @@ class _Spec:
     category: str
     licence: str | None
     url: str | None
+    note_label: str | None = None  # what the notes of merged entries are
 
 
 def _numbered(text: str) -> Iterator[tuple[int, str]]:
@@ -171,9 +172,7 @@ def _csv_rows(text: str, path: str, required: str) -> Iterator[tuple[int, dict[s
 
 def _people(text: str, path: str) -> Iterator[_Entry]:
     for line, row in _csv_rows(text, path, "isolation"):
-        sample = row.get("sample")
-        note = f"sample: {sample}" if sample else None
-        yield _Entry(line, _split(row["isolation"], _RULE_JOIN, path, line), note)
+        yield _Entry(line, _split(row["isolation"], _RULE_JOIN, path, line), row.get("sample"))
 
 
 def _cdt(text: str, path: str) -> Iterator[_Entry]:
@@ -201,6 +200,7 @@ _SPECS: dict[Format, _Spec] = {
         "people",
         "CC BY-NC-SA 4.0",
         f"{_CITIZENLAB_REPO}/people",
+        note_label="sample",
     ),
     Format.CDT: _Spec(
         _cdt,
@@ -285,7 +285,7 @@ def _merge(entries: Iterator[_Entry], report: ImportReport) -> list[tuple[_Entry
 
 
 def _term(
-    entry: _Entry, notes: list[str], list_id: str, category: str, taken: set[str]
+    entry: _Entry, notes: list[str], list_id: str, spec: _Spec, category: str, taken: set[str]
 ) -> dict[str, Any]:
     term: dict[str, Any] = {"id": term_id("t", list_id, entry.parts, taken)}
     taken.add(term["id"])
@@ -295,7 +295,8 @@ def _term(
         term["all"] = list(entry.parts)
     term["category"] = category
     if notes:
-        term["note"] = "; ".join(notes)
+        label = f"{spec.note_label}: " if spec.note_label else ""
+        term["note"] = label + "; ".join(notes)
     return term
 
 
@@ -329,7 +330,7 @@ def import_bytes(
         raise SourceError(path, 1, "no keywords found")
     taken: set[str] = set()
     category = options.category or spec.category
-    terms = [_term(entry, notes, list_id, category, taken) for entry, notes in merged]
+    terms = [_term(entry, notes, list_id, spec, category, taken) for entry, notes in merged]
     report.terms = len(terms)
     report.combinations = sum("all" in term for term in terms)
     data: dict[str, Any] = {

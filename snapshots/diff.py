@@ -168,7 +168,6 @@ WHERE kind IS NOT NULL
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL FROM joined
 WHERE kind IS NULL
-ORDER BY kind NULLS FIRST, k
 """
 
 
@@ -176,21 +175,25 @@ def _side(verdict: str | None, signal: Any, error: Any, count: Any) -> Side | No
     return None if verdict is None else Side(verdict, signal, error, count)
 
 
-def _compare(query: Query, a_sql: str, b_sql: str, labels: tuple[str, str], threshold: float) -> DiffResult:
+def _compare(
+    query: Query, a_sql: str, b_sql: str, labels: tuple[str, str], threshold: float
+) -> DiffResult:
     if threshold < 0:
         raise ValueError(f"count threshold {threshold} must not be negative")
     query.bind("threshold", threshold)
     rows = connect().execute(_COMPARE.format(a=a_sql, b=b_sql), query.parameters).fetchall()
-    unchanged = rows[0][5]
-    changes = tuple(
-        Change(k, ChangeKind(kind), _side(*row[2:6]), _side(*row[6:10]))
-        for kind, k, *_ in rows[1:]
-        for row in [_]
-    ) if False else tuple(
-        Change(row[1], ChangeKind(row[0]), _side(*row[2:6]), _side(*row[6:10])) for row in rows[1:]
+    unchanged = next(row[5] for row in rows if row[0] is None)
+    order = {kind: index for index, kind in enumerate(ChangeKind)}
+    changes = sorted(
+        (
+            Change(row[1], ChangeKind(row[0]), _side(*row[2:6]), _side(*row[6:10]))
+            for row in rows
+            if row[0] is not None
+        ),
+        key=lambda change: (order[change.kind], change.key),
     )
-    both = unchanged + sum(1 for c in changes if c.a is not None and c.b is not None)
-    return DiffResult(labels[0], labels[1], changes, both, unchanged, threshold)
+    compared = unchanged + sum(1 for c in changes if c.a is not None and c.b is not None)
+    return DiffResult(labels[0], labels[1], tuple(changes), compared, unchanged, threshold)
 
 
 def _keyed(query: Query, name: str, snapshot: Snapshot, key: str, where: str = "") -> str:

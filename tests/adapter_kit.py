@@ -104,7 +104,9 @@ def coverage_problems(adapter_cls: type[Adapter]) -> list[str]:
         return [f"{adapter_cls.name}: no cases"]
     verdicts = {case.expect for case in adapter_cls.cases}
     return [
-        f"{adapter_cls.name}: no {verdict.value} case" for verdict in Verdict if verdict not in verdicts
+        f"{adapter_cls.name}: no {verdict.value} case"
+        for verdict in Verdict
+        if verdict not in verdicts
     ]
 
 

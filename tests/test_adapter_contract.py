@@ -6,6 +6,7 @@ installed third-party adapter) is tested here without touching this file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import Iterator
@@ -172,10 +173,8 @@ def _carries(request: httpx.Request, text: str) -> bool:
         for _ in range(3):
             found += [unquote(value), unquote_plus(value)]
             value = unquote(value)
-    try:
+    with contextlib.suppress(ValueError):
         found.append(json.dumps(json.loads(request.read()), ensure_ascii=False))
-    except ValueError:
-        pass
     return any(text in candidate for candidate in found)
 
 
@@ -184,7 +183,9 @@ def _carries(request: httpx.Request, text: str) -> bool:
 
 def _foreign_pages() -> list[tuple[Path, Case]]:
     """Google-like and other pages written for this, and every adapter's visible pages."""
-    pages = {path: Case(path.name, Verdict.VISIBLE) for path in fixture_files(FIXTURES / "_foreign")}
+    pages = {
+        path: Case(path.name, Verdict.VISIBLE) for path in fixture_files(FIXTURES / "_foreign")
+    }
     for _, cls in ADAPTERS:
         for case in cls.cases:
             path = cls.fixture_dir() / case.fixture
@@ -225,7 +226,10 @@ _KEYS = st.sampled_from(
 )  # fmt: skip
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_KEYS | st.text(max_size=5), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(_KEYS | st.text(max_size=5), inner, max_size=5)
+    ),
     max_leaves=25,
 )
 _PAGES = st.sampled_from(sorted(fixture_files()))
@@ -243,20 +247,22 @@ _BODIES = st.one_of(
     _REAL.map(lambda body: (body, False)),
     _JSON.map(lambda value: (json.dumps(value).encode(), False)),
     st.tuples(_REAL, st.integers(1, 8)).map(lambda pair: (pair[0] * pair[1], False)),
-    st.tuples(_REAL, st.floats(0, 1)).map(lambda pair: (pair[0][: int(len(pair[0]) * pair[1])], False)),
+    st.tuples(_REAL, st.floats(0, 1)).map(
+        lambda pair: (pair[0][: int(len(pair[0]) * pair[1])], False)
+    ),
 )
 _HEADER_VALUES = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=60).map(
     lambda text: text.strip().encode("latin-1")
 )
 _HEADERS = st.dictionaries(
-    st.sampled_from(["Location", "Retry-After", "MediaWiki-API-Error", "Set-Cookie", "Server"]),
+    st.sampled_from([b"Location", b"Retry-After", b"MediaWiki-API-Error", b"Set-Cookie", b"Server"]),
     _HEADER_VALUES,
     max_size=3,
 ).flatmap(
     lambda headers: st.sampled_from(
         ["text/html; charset=utf-8", "application/json", "text/html; charset=gbk",
          "text/plain; charset=nonsense", "image/png", ""]
-    ).map(lambda kind: {**headers, "Content-Type": kind.encode()} if kind else headers)
+    ).map(lambda kind: {**headers, b"Content-Type": kind.encode()} if kind else headers)
 )  # fmt: skip
 _STATUS = st.sampled_from([200, 200, 200, 202, 204, 301, 302, 403, 404, 418, 429, 500, 503]) | (
     st.integers(100, 599)
@@ -273,12 +279,14 @@ _STATUS = st.sampled_from([200, 200, 200, 202, 204, 301, 302, 403, 404, 418, 429
 @example(status=200, headers={}, body=(_LARGEST * 8, False))
 @example(status=200, headers={}, body=(b"", True))
 def test_classify_survives_anything(
-    adapter_cls: type[Adapter], status: int, headers: dict[str, bytes], body: tuple[bytes, bool]
+    adapter_cls: type[Adapter], status: int, headers: dict[bytes, bytes], body: tuple[bytes, bool]
 ) -> None:
     content, junk = body
     adapter = adapter_cls(env={})
     query = Query("Hello")
-    response = httpx.Response(status, headers=headers, content=content, request=adapter.request(query))
+    response = httpx.Response(
+        status, headers=headers, content=content, request=adapter.request(query)
+    )
     outcome = adapter.classify(query, response)
     assert outcome_problems(outcome) == []
     if junk:
@@ -317,10 +325,11 @@ def test_the_kit_reports_a_wrong_verdict() -> None:
 
 
 def test_outcome_invariants_are_checked() -> None:
-    assert outcome_problems(Outcome(Verdict.CENSORED)) == ["a censored outcome needs a signal and no error"]
+    assert outcome_problems(Outcome(Verdict.CENSORED)) == [
+        "a censored outcome needs a signal and no error"
+    ]
     assert outcome_problems(Outcome(Verdict.ERROR, signal=Signal.NOTICE)) == [
         "an error outcome needs an error kind and no signal"
     ]
     assert outcome_problems(Outcome.visible(-1)) == ["bad result count -1"]
     assert outcome_problems(Outcome.visible(3)) == []
-

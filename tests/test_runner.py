@@ -102,9 +102,10 @@ def test_429_retry_after_pauses_the_platform(start_testbed, tmp_path: Path) -> N
     limited = [entry["t"] for entry in log if entry["answer"] == "fault:429"]
     assert limited, "the seed should give at least one 429"
     for t in limited:
-        too_soon = [e for e in log if t < e["t"] < t + 0.95]
-        # Only a request already in flight when the 429 came may land inside the pause.
-        assert len(too_soon) <= 1, too_soon
+        # Requests already in flight when the 429 came land within milliseconds; nothing
+        # sent after it may arrive before Retry-After has passed.
+        too_soon = [e for e in log if t + 0.05 < e["t"] < t + 0.95]
+        assert too_soon == [], too_soon
 
 
 def test_pacing_holds_in_the_testbed_log(start_testbed, tmp_path: Path) -> None:
