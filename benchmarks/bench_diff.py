@@ -50,8 +50,11 @@ def _diff(folders: list[Path]) -> dict[str, object]:
 
     start = time.perf_counter()
     result = diff_snapshots(folders[0], folders[1])
-    return {"seconds": time.perf_counter() - start, "counts": result.counts(),
-            "compared": result.compared}
+    return {
+        "seconds": time.perf_counter() - start,
+        "counts": result.counts(),
+        "compared": result.compared,
+    }
 
 
 def _child(task: str, folders: list[Path]) -> dict[str, object]:
@@ -69,12 +72,15 @@ def _prepare(root: Path, observations: int) -> list[Path]:
     start = time.perf_counter()
     moved = max(observations // 1000, 1)  # keys only in A, and keys only in B
     write_snapshot(root, "bench-a", range(observations), 1, "2026-11-01T00:00:00.000Z")
-    write_snapshot(root, "bench-b", range(moved, observations + moved), 2,
-                   "2026-11-02T00:00:00.000Z")
+    write_snapshot(
+        root, "bench-b", range(moved, observations + moved), 2, "2026-11-02T00:00:00.000Z"
+    )
     marker.write_text(str(observations))
     size = sum((folder / "observations.jsonl").stat().st_size for folder in folders)
-    print(f"wrote 2 x {observations:,} observations ({size / 2**30:.2f} GiB) "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(
+        f"wrote 2 x {observations:,} observations ({size / 2**30:.2f} GiB) "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     return folders
 
 
@@ -99,10 +105,14 @@ def main() -> None:
     parse = _child("parse", folders)
     diff = _child("diff", folders)
     ratio = float(diff["seconds"]) / float(parse["seconds"])  # type: ignore[arg-type]
-    print(f"parse both files ({parse['parser']}): {parse['seconds']:.2f} s, "
-          f"peak RSS {parse['peak_mib']:.0f} MiB")
-    print(f"diff_snapshots:                {diff['seconds']:.2f} s, "
-          f"peak RSS {diff['peak_mib']:.0f} MiB")
+    print(
+        f"parse both files ({parse['parser']}): {parse['seconds']:.2f} s, "
+        f"peak RSS {parse['peak_mib']:.0f} MiB"
+    )
+    print(
+        f"diff_snapshots:                {diff['seconds']:.2f} s, "
+        f"peak RSS {diff['peak_mib']:.0f} MiB"
+    )
     print(f"ratio diff / parse: {ratio:.2f} (target <= 2.00)")
     print(f"compared {diff['compared']:,} keys; changes: {diff['counts']}")
 

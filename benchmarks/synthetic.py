@@ -38,7 +38,9 @@ _BODIES = {
     "notice": '"verdict":"censored","signal":"notice","error":null,"result_count":null,"items":[],'
     '"notice":"根据相关法律法规和政策，“词%(i)d”搜索结果未予显示。","fingerprint":"bench.notice.full",',
     "partial_notice": '"verdict":"censored","signal":"partial_notice","error":null,'
-    '"result_count":%(count)d,"items":[' + _ITEMS + '],"notice":"根据相关法律法规和政策，部分搜索结果未予显示。",'
+    '"result_count":%(count)d,"items":['
+    + _ITEMS
+    + '],"notice":"根据相关法律法规和政策，部分搜索结果未予显示。",'
     '"fingerprint":"bench.notice.partial",',
     "zero_results": '"verdict":"censored","signal":"zero_results","error":null,"result_count":0,'
     '"items":[],"notice":null,"fingerprint":null,',
@@ -53,10 +55,9 @@ def verdict_of(i: int, epoch: int) -> str:
 
     Roughly 2 % of the keys change between consecutive epochs.
     """
-    mix = i * 2654435761
+    bucket = ((i * 2654435761) % 2**32 >> 8) % 100  # Knuth's multiplicative hash
     if i % 50 == 7:
-        mix += epoch * 37
-    bucket = mix % 100
+        bucket = (bucket + epoch * 37) % 100
     if bucket < 80:
         return "visible"
     if bucket < 90:

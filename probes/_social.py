@@ -1,4 +1,4 @@
-"""Shared by the social-platform adapters: JSON API answers, optional cookies, official accounts.
+"""Shared by the social-platform adapters: JSON API answers and official accounts.
 
 Private (the registry skips modules whose name starts with ``_``).
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -18,7 +17,7 @@ import httpx
 from .contract import Adapter, Query, ResultPage
 from .outcome import Outcome
 
-__all__ = ["JsonApiAdapter", "cookie_header", "official_source", "plain_text"]
+__all__ = ["JsonApiAdapter", "official_source", "plain_text"]
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -26,12 +25,6 @@ _TAGS = re.compile(r"<[^>]+>")
 def plain_text(html: str, limit: int = 120) -> str:
     """Text of a snippet that may carry highlight markup (``<em>``), whitespace folded."""
     return " ".join(_TAGS.sub("", html).split())[:limit]
-
-
-def cookie_header(env: Mapping[str, str], variable: str) -> dict[str, str]:
-    """A ``Cookie`` header from an optional environment variable (never required, never logged)."""
-    cookie = env.get(variable, "").strip()
-    return {"Cookie": cookie} if cookie else {}
 
 
 @cache

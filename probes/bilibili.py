@@ -18,7 +18,7 @@ code and message as detail.
 
 Needs: since 2022 the API answers ``-412`` to clients without a ``buvid3`` cookie, and the
 web client signs requests (WBI ``w_rid``/``wts``) on the ``/wbi/`` path; this adapter sends
-neither. Give a cookie, if you have one, in ``CENSORPROBE_BILIBILI_COOKIE``.
+neither. Give a cookie, if you have one, with ``censorprobe run --headers FILE``.
 
 Pacing: one request every 5 seconds.
 
@@ -34,13 +34,12 @@ from typing import Any
 
 import httpx
 
-from ._social import JsonApiAdapter, cookie_header, official_source, plain_text
+from ._social import JsonApiAdapter, official_source, plain_text
 from .contract import Case, Pacing, Query, ResultPage
 from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["BilibiliAdapter"]
 
-COOKIE_VARIABLE = "CENSORPROBE_BILIBILI_COOKIE"
 _DOMAIN = "bilibili.com"
 _CODES: dict[int, ErrorKind] = {
     -412: ErrorKind.RATE_LIMITED,
@@ -73,7 +72,6 @@ class BilibiliAdapter(JsonApiAdapter):
     default_base_url = "https://api.bilibili.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    env_vars = (COOKIE_VARIABLE,)
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=1000, query="洛天依"),
         Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="六四"),
@@ -91,7 +89,7 @@ class BilibiliAdapter(JsonApiAdapter):
             "GET",
             f"{self.base_url}/x/web-interface/search/all/v2",
             params={"keyword": query.text},
-            headers={"Accept": "application/json", **cookie_header(self.env, COOKIE_VARIABLE)},
+            headers={"Accept": "application/json"},
         )
 
     def api_error(self, data: dict[str, Any], response: httpx.Response) -> Outcome | None:

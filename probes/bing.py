@@ -3,6 +3,8 @@
 ``bing_cn`` asks ``https://cn.bing.com``, the Bing that Microsoft runs under Chinese law; ``bing``
 asks ``https://www.bing.com``, the comparison without that filter. Same page, same parser, same
 fingerprints (``probes/fingerprints/bing.yaml``) and same fixtures (``tests/fixtures/bing``).
+Only ``bing_cn`` reads a first page drawn wholly from Chinese official sources
+(``probes/allowlists/cn-official.txt``) as soft censorship.
 
 Needs: nothing (no login, no cookies). Pacing: 0.5 request/s, no burst.
 
@@ -71,6 +73,7 @@ class BingCnAdapter(_Bing):
     name = "bing_cn"
     version = "1.0"
     default_base_url = "https://cn.bing.com"
+    allowlist_name = "cn-official"
     cases = (
         Case("bing-Hello.html.gz", Verdict.VISIBLE, count=104_000_000),
         Case(

@@ -13,8 +13,8 @@ An answer with no videos is ``zero_results``.
 Needs, honestly: the web client signs every search (``msToken``, ``a_bogus``, computed by
 obfuscated JavaScript) and sends cookies (``ttwid``, ``s_v_web_id``). This adapter computes
 no signature, so against the real site it records ``captcha`` errors, never censorship; it is
-useful with a signing proxy given as ``--base-url`` and a cookie in
-``CENSORPROBE_DOUYIN_COOKIE``.
+useful with a signing proxy given as ``--base-url`` and cookies given with
+``censorprobe run --headers FILE``.
 
 Pacing: one request every 5 seconds.
 
@@ -30,13 +30,12 @@ from typing import Any
 
 import httpx
 
-from ._social import JsonApiAdapter, cookie_header, official_source, plain_text
+from ._social import JsonApiAdapter, official_source, plain_text
 from .contract import Case, Pacing, Query, ResultPage
 from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["DouyinAdapter"]
 
-COOKIE_VARIABLE = "CENSORPROBE_DOUYIN_COOKIE"
 _DOMAIN = "douyin.com"
 
 
@@ -59,7 +58,6 @@ class DouyinAdapter(JsonApiAdapter):
     default_base_url = "https://www.douyin.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    env_vars = (COOKIE_VARIABLE,)
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=3, query="天气"),
         Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
@@ -85,7 +83,7 @@ class DouyinAdapter(JsonApiAdapter):
             "GET",
             f"{self.base_url}/aweme/v1/web/general/search/single/",
             params=params,
-            headers={"Accept": "application/json", **cookie_header(self.env, COOKIE_VARIABLE)},
+            headers={"Accept": "application/json"},
         )
 
     def _classify(self, query: Query, response: httpx.Response) -> Outcome:

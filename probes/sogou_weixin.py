@@ -9,7 +9,7 @@ notice, over an empty list a full one. The anti-spider page (``/antispider/``, a
 form) is ``captcha``.
 
 Needs: nothing, but Sogou trips its anti-spider page quickly for clients without its
-``SNUID`` cookie; give one, if you have it, in ``CENSORPROBE_SOGOU_COOKIE``.
+``SNUID`` cookie; give one, if you have it, with ``censorprobe run --headers FILE``.
 
 Pacing: one request every 5 seconds.
 
@@ -27,13 +27,12 @@ import re
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ._social import cookie_header, official_source, plain_text
+from ._social import official_source, plain_text
 from .contract import Adapter, Case, Pacing, Query, ResultPage
 from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["SogouWeixinAdapter"]
 
-COOKIE_VARIABLE = "CENSORPROBE_SOGOU_COOKIE"
 _SITE = "https://weixin.sogou.com"
 _DOMAIN = "mp.weixin.qq.com"
 _DIGITS = re.compile(r"[\d,]+")
@@ -64,7 +63,6 @@ class SogouWeixinAdapter(Adapter):
     default_base_url = _SITE
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    env_vars = (COOKIE_VARIABLE,)
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=12345, query="天气"),
         Case("notice.synthetic.html", Verdict.CENSORED, Signal.NOTICE, count=0, query="习近平"),
@@ -91,7 +89,6 @@ class SogouWeixinAdapter(Adapter):
             "GET",
             f"{self.base_url}/weixin",
             params={"type": "2", "query": query.text, "ie": "utf8"},
-            headers=cookie_header(self.env, COOKIE_VARIABLE),
         )
 
     def _classify(self, query: Query, response: httpx.Response) -> Outcome:

@@ -14,9 +14,9 @@ first page.
 ``{"ok": -100, "url": <login page>}`` means the session is not logged in (an error).
 
 Needs: in practice a logged-in cookie; both endpoints send anonymous clients to the Sina
-Visitor System or the passport login (recorded as ``login_wall``). Give one, if you accept
-the risk of probing under an account, in ``CENSORPROBE_WEIBO_COOKIE``; it is sent as the
-``Cookie`` header and nowhere else.
+Visitor System or the passport login (recorded as ``login_wall``). If you accept the risk of
+probing under an account, give it as a ``Cookie:`` line in ``censorprobe run --headers FILE``
+(never recorded).
 
 Pacing: one request every 5 seconds (Weibo answers 418 when it throttles).
 
@@ -34,13 +34,12 @@ from typing import Any
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ._social import JsonApiAdapter, cookie_header, official_source, plain_text
+from ._social import JsonApiAdapter, official_source, plain_text
 from .contract import Adapter, Case, Pacing, Query, ResultPage
 from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["WeiboAdapter", "WeiboMobileAdapter"]
 
-COOKIE_VARIABLE = "CENSORPROBE_WEIBO_COOKIE"
 _DOMAIN = "weibo.com"
 #: What m.weibo.cn says when a search found nothing.
 _EMPTY_MESSAGES = frozenset({"这里还没有内容"})
@@ -71,7 +70,6 @@ class WeiboAdapter(Adapter):
     default_base_url = "https://s.weibo.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    env_vars = (COOKIE_VARIABLE,)
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=3, query="天气"),
         Case("notice.synthetic.html", Verdict.CENSORED, Signal.NOTICE, query="习近平"),
@@ -96,12 +94,7 @@ class WeiboAdapter(Adapter):
     )
 
     def request(self, query: Query) -> httpx.Request:
-        return httpx.Request(
-            "GET",
-            f"{self.base_url}/weibo",
-            params={"q": query.text},
-            headers=cookie_header(self.env, COOKIE_VARIABLE),
-        )
+        return httpx.Request("GET", f"{self.base_url}/weibo", params={"q": query.text})
 
     def parse_results(self, query: Query, response: httpx.Response, body: str) -> ResultPage | None:
         tree = LexborHTMLParser(body)
@@ -140,7 +133,6 @@ class WeiboMobileAdapter(JsonApiAdapter):
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
     fingerprint_files = ("weibo",)
-    env_vars = (COOKIE_VARIABLE,)
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=1873, query="天气"),
         Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
@@ -165,7 +157,6 @@ class WeiboMobileAdapter(JsonApiAdapter):
             headers={
                 "Accept": "application/json, text/plain, */*",
                 "X-Requested-With": "XMLHttpRequest",
-                **cookie_header(self.env, COOKIE_VARIABLE),
             },
         )
 

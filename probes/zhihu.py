@@ -14,7 +14,7 @@ lacked the web client's ``x-zse-96`` signature) are ``captcha``; HTTP 401 or cod
 Needs: in practice a logged-in cookie (``z_c0``, with ``d_c0``) and the signature headers the
 web client computes in JavaScript; this adapter computes no signature, so anonymous probes
 mostly end as ``captcha`` errors, never as censorship. Give a cookie, if you accept probing
-under an account, in ``CENSORPROBE_ZHIHU_COOKIE``.
+under an account, with ``censorprobe run --headers FILE``.
 
 Pacing: one request every 5 seconds.
 
@@ -30,13 +30,12 @@ from typing import Any
 
 import httpx
 
-from ._social import JsonApiAdapter, cookie_header, official_source, plain_text
+from ._social import JsonApiAdapter, official_source, plain_text
 from .contract import Case, Pacing, Query, ResultPage
 from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["ZhihuAdapter"]
 
-COOKIE_VARIABLE = "CENSORPROBE_ZHIHU_COOKIE"
 _DOMAIN = "zhihu.com"
 _CAPTCHA_CODES = frozenset({40352, 10001, 10003})
 _LOGIN_CODES = frozenset({100})
@@ -81,7 +80,6 @@ class ZhihuAdapter(JsonApiAdapter):
     default_base_url = "https://www.zhihu.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    env_vars = (COOKIE_VARIABLE,)
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=3, query="天气"),
         Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
@@ -103,7 +101,7 @@ class ZhihuAdapter(JsonApiAdapter):
                 "offset": "0",
                 "limit": "20",
             },
-            headers={"Accept": "application/json", **cookie_header(self.env, COOKIE_VARIABLE)},
+            headers={"Accept": "application/json"},
         )
 
     def api_error(self, data: dict[str, Any], response: httpx.Response) -> Outcome | None:

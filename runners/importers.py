@@ -122,9 +122,9 @@ class _Spec:
     describe: str
     publisher: str | None  # None: the file's own name
     prefix: str  # of the default list id
-    category: str
-    licence: str | None
-    url: str | None
+    category: str = "imported"
+    licence: str | None = None
+    url: str | None = None
     note_label: str | None = None  # what the notes of merged entries are
 
 
@@ -182,36 +182,33 @@ def _cdt(text: str, path: str) -> Iterator[_Entry]:
         yield _Entry(line, _split(row["keyword"], _CDT_JOIN, path, line), ", ".join(others) or None)
 
 
+_CITIZENLAB = "Citizen Lab, chat-censorship: Missing Links (2023)"
 _SPECS: dict[Format, _Spec] = {
     Format.CITIZENLAB_RULES: _Spec(
-        _rules,
-        "Citizen Lab search censorship rules; every part of a rule must appear",
-        "Citizen Lab, chat-censorship: Missing Links (2023)",
-        "citizenlab-rules",
-        "imported",
-        "CC BY-NC-SA 4.0",
-        f"{_CITIZENLAB_REPO}/rules",
+        parse=_rules,
+        describe="Citizen Lab search censorship rules; every part of a rule must appear",
+        publisher=_CITIZENLAB,
+        prefix="citizenlab-rules",
+        licence="CC BY-NC-SA 4.0",
+        url=f"{_CITIZENLAB_REPO}/rules",
     ),
     Format.CITIZENLAB_PEOPLE: _Spec(
-        _people,
-        "Citizen Lab isolated censorship rules for people's names",
-        "Citizen Lab, chat-censorship: Missing Links (2023)",
-        "citizenlab-people",
-        "people",
-        "CC BY-NC-SA 4.0",
-        f"{_CITIZENLAB_REPO}/people",
+        parse=_people,
+        describe="Citizen Lab isolated censorship rules for people's names",
+        publisher=_CITIZENLAB,
+        prefix="citizenlab-people",
+        category="people",
+        licence="CC BY-NC-SA 4.0",
+        url=f"{_CITIZENLAB_REPO}/people",
         note_label="sample",
     ),
     Format.CDT: _Spec(
-        _cdt,
-        "China Digital Times, words blocked from Weibo search",
-        "China Digital Times",
-        "cdt",
-        "imported",
-        None,
-        None,
+        parse=_cdt,
+        describe="China Digital Times, words blocked from Weibo search",
+        publisher="China Digital Times",
+        prefix="cdt",
     ),
-    Format.LINES: _Spec(_lines, "one term a line", None, "", "imported", None, None),
+    Format.LINES: _Spec(parse=_lines, describe="one term a line", publisher=None, prefix=""),
 }
 
 

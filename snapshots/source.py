@@ -41,7 +41,7 @@ OBSERVATION_COLUMNS: dict[str, str] = {
     "notice": "VARCHAR",
     "fingerprint": "VARCHAR",
     "controls": "STRUCT(opening INTEGER, closing INTEGER)",
-    "evidence": "STRUCT(sha256 VARCHAR, \"offset\" BIGINT, length BIGINT)",
+    "evidence": 'STRUCT(sha256 VARCHAR, "offset" BIGINT, length BIGINT)',
 }
 
 
@@ -75,7 +75,7 @@ class Query:
         wanted = list(dict.fromkeys(["key", "role", *columns]))
         paths = [str(path) for path in files if path.exists()]
         if not paths:
-            typed = ", ".join(f"NULL::{OBSERVATION_COLUMNS[c]} AS \"{c}\"" for c in wanted)
+            typed = ", ".join(f'NULL::{OBSERVATION_COLUMNS[c]} AS "{c}"' for c in wanted)
             return f"(SELECT {typed} WHERE false)"
         spec = ", ".join(f"'{c}': '{OBSERVATION_COLUMNS[c]}'" for c in wanted)
         condition = "key IS NOT NULL"

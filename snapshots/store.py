@@ -80,4 +80,6 @@ def resolve_snapshot(name: str, results: Path) -> Snapshot:
         folder = run_dir(results, name)
         if (folder / MANIFEST).is_file():
             return Snapshot.open(folder)
-    raise SnapshotError(f"no snapshot {name!r}: not a snapshot folder, nor a run id under {results}")
+    raise SnapshotError(
+        f"no snapshot {name!r}: not a snapshot folder, nor a run id under {results}"
+    )

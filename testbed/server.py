@@ -63,6 +63,7 @@ class Testbed:
         self.personality: Personality = get_personality(config.personality)
         self.log: list[dict[str, Any]] = []
         self._dice = random.Random(config.seed)
+        self._asked: dict[str, int] = {}
         self._log_file = config.log_path.open("a", encoding="utf-8") if config.log_path else None
 
     def app(self) -> web.Application:
@@ -109,18 +110,23 @@ class Testbed:
             self._log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
             self._log_file.flush()
 
-    def _roll_fault(self) -> Fault | None:
+    def _roll_fault(self, query: str) -> Fault | None:
+        """Seeded per query and per how often it was asked, so faults do not depend on timing."""
         config = self.config
-        if config.fault_rate <= 0 or not config.faults or self._dice.random() >= config.fault_rate:
+        if config.fault_rate <= 0 or not config.faults:
             return None
-        return self._dice.choice(config.faults)
+        asked = self._asked[query] = self._asked.get(query, 0) + 1
+        dice = random.Random(f"{config.seed}/{query}/{asked}")
+        if dice.random() >= config.fault_rate:
+            return None
+        return dice.choice(config.faults)
 
     async def _search(self, request: web.Request) -> web.StreamResponse:
         query = self.personality.query_of(request)
         if query is None:
             self._record(request, None, "not_found")
             raise web.HTTPNotFound(text="no search here")
-        fault = self._roll_fault()
+        fault = self._roll_fault(query)
         if fault is not None:
             self._record(request, query, f"fault:{fault.value}")
             return await self._inject(fault, request)

@@ -16,7 +16,9 @@ CONTROLS_YAML = """controls:
 """
 
 
-def cli(*args: str | Path, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str | Path, timeout: float = 120, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run ``censorprobe`` in a subprocess, as a user would."""
     result = subprocess.run(
         [sys.executable, "-m", "runners.cli", *map(str, args)],
@@ -50,12 +52,16 @@ def write_list(path: Path, terms: list[tuple[str, str]], list_id: str = "t") -> 
     """A valid keyword list of (id, text) terms with the standard controls."""
     body = [f"list: {list_id}", "description: test list", "language: zh-Hans", "terms:"]
     for term_id, text in terms:
-        body.append(f"  - {{id: {term_id}, text: {json.dumps(text, ensure_ascii=False)}, category: test}}")
+        body.append(
+            f"  - {{id: {term_id}, text: {json.dumps(text, ensure_ascii=False)}, category: test}}"
+        )
     path.write_text("\n".join(body) + "\n" + CONTROLS_YAML, encoding="utf-8")
     return path
 
 
-def run_probes(lists: list[Path], url: str, results: Path, platform: str = "testbed", **settings: Any) -> Path:
+def run_probes(
+    lists: list[Path], url: str, results: Path, platform: str = "testbed", **settings: Any
+) -> Path:
     """Run the real runner in-process against a testbed URL; returns the snapshot folder."""
     import asyncio
 

@@ -5,40 +5,55 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import CONTROLS_YAML, REPO
 from typer.testing import CliRunner
 
 from runners.cli import app
 from runners.keywords import KeywordListsInvalid, load_lists
-from support import CONTROLS_YAML, REPO
 
 HEAD = "list: bad\ndescription: d\nlanguage: zh-Hans\n"
 
 # (name, file text, expected line, expected field, words the message must contain)
 MALFORMED = [
-    ("yaml-syntax", HEAD + "terms:\n  - {id: a, text: [unclosed, category: x}\n", 5, "", "not valid YAML"),
+    (
+        "yaml-syntax",
+        HEAD + "terms:\n  - {id: a, text: [unclosed, category: x}\n",
+        5,
+        "",
+        "not valid YAML",
+    ),
     ("missing-terms", HEAD + CONTROLS_YAML, 1, "terms", "required"),
     (
         "missing-category",
-        HEAD + "terms:\n  - id: a\n    text: 习近平\n    category: leaders\n  - id: b\n    text: 六四\n",
+        HEAD
+        + "terms:\n  - id: a\n    text: 习近平\n    category: leaders\n  - id: b\n    text: 六四\n",
         8,
         "terms[1].category",
         "required",
     ),
     (
         "wrong-type",
-        HEAD + "terms:\n  - id: a\n    text: 习近平\n    category: leaders\n    variants: traditional\n",
+        HEAD
+        + "terms:\n  - id: a\n    text: 习近平\n    category: leaders\n    variants: traditional\n",
         8,
         "terms[0].variants",
         "list",
     ),
     (
         "duplicate-id",
-        HEAD + "terms:\n  - {id: a, text: 习近平, category: c}\n  - {id: a, text: 六四, category: c}\n",
+        HEAD
+        + "terms:\n  - {id: a, text: 习近平, category: c}\n  - {id: a, text: 六四, category: c}\n",
         6,
         "terms[1].id",
         "duplicate id 'a'",
     ),
-    ("empty-all", HEAD + "terms:\n  - id: a\n    all: []\n    category: c\n", 6, "terms[0].all", "at least 1"),
+    (
+        "empty-all",
+        HEAD + "terms:\n  - id: a\n    all: []\n    category: c\n",
+        6,
+        "terms[0].all",
+        "at least 1",
+    ),
     (
         "text-and-all",
         HEAD + "terms:\n  - id: a\n    text: 习近平\n    all: [习近平, 抗议]\n    category: c\n",
@@ -46,8 +61,20 @@ MALFORMED = [
         "terms[0]",
         "exactly one of",
     ),
-    ("neither-text-nor-all", HEAD + "terms:\n  - id: a\n    category: c\n", 5, "terms[0]", "exactly one of"),
-    ("unknown-field", HEAD + "terms:\n  - id: a\n    txt: 习近平\n    category: c\n", 6, "terms[0].txt", "unknown field"),
+    (
+        "neither-text-nor-all",
+        HEAD + "terms:\n  - id: a\n    category: c\n",
+        5,
+        "terms[0]",
+        "exactly one of",
+    ),
+    (
+        "unknown-field",
+        HEAD + "terms:\n  - id: a\n    txt: 习近平\n    category: c\n",
+        6,
+        "terms[0].txt",
+        "unknown field",
+    ),
     (
         "unknown-variant",
         HEAD + "terms:\n  - id: a\n    text: 习近平\n    category: c\n    variants: [klingon]\n",
@@ -55,16 +82,35 @@ MALFORMED = [
         "terms[0].variants",
         "unknown variant 'klingon'",
     ),
-    ("bad-id", HEAD + "terms:\n  - {id: ../../etc, text: x, category: c}\n", 5, "terms[0].id", "pattern"),
-    ("empty-text", HEAD + "terms:\n  - id: a\n    text: ''\n    category: c\n", 6, "terms[0].text", "at least 1"),
+    (
+        "bad-id",
+        HEAD + "terms:\n  - {id: ../../etc, text: x, category: c}\n",
+        5,
+        "terms[0].id",
+        "pattern",
+    ),
+    (
+        "empty-text",
+        HEAD + "terms:\n  - id: a\n    text: ''\n    category: c\n",
+        6,
+        "terms[0].text",
+        "at least 1",
+    ),
     (
         "bad-date",
-        HEAD + "source: {name: s, retrieved: yesterday}\nterms:\n  - {id: a, text: x, category: c}\n",
+        HEAD
+        + "source: {name: s, retrieved: yesterday}\nterms:\n  - {id: a, text: x, category: c}\n",
         4,
         "source.retrieved",
         "date",
     ),
-    ("duplicate-key", HEAD + "terms:\n  - id: a\n    id: b\n    text: x\n    category: c\n", 6, "", "appears twice"),
+    (
+        "duplicate-key",
+        HEAD + "terms:\n  - id: a\n    id: b\n    text: x\n    category: c\n",
+        6,
+        "",
+        "appears twice",
+    ),
     ("not-a-mapping", "- just\n- a list\n", 1, "", "mapping"),
 ]
 
@@ -78,7 +124,9 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("name", "text", "line", "field", "words"), MALFORMED, ids=[m[0] for m in MALFORMED])
+@pytest.mark.parametrize(
+    ("name", "text", "line", "field", "words"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
 def test_malformed_list_names_file_line_and_field(
     tmp_path: Path, name: str, text: str, line: int, field: str, words: str
 ) -> None:
@@ -103,13 +151,25 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids_across_lists(tmp_path: Path) -> None:
-    first = write(tmp_path, "one", "list: one\ndescription: d\nlanguage: zh\nterms:\n  - {id: a, text: x, category: c}\n")
-    second = write(tmp_path, "two", "list: one\ndescription: d\nlanguage: zh\nterms:\n  - {id: a, text: y, category: c}\n")
+    first = write(
+        tmp_path,
+        "one",
+        "list: one\ndescription: d\nlanguage: zh\nterms:\n  - {id: a, text: x, category: c}\n",
+    )
+    second = write(
+        tmp_path,
+        "two",
+        "list: one\ndescription: d\nlanguage: zh\nterms:\n  - {id: a, text: y, category: c}\n",
+    )
     with pytest.raises(KeywordListsInvalid) as caught:
         load_lists([first, second])
     messages = [str(error) for error in caught.value.errors]
-    assert any(m.startswith(f"{second}:1: field 'list'") and "also used by" in m for m in messages), messages
-    assert any(m.startswith(f"{second}:5: field 'id'") and "across lists" in m for m in messages), messages
+    assert any(
+        m.startswith(f"{second}:1: field 'list'") and "also used by" in m for m in messages
+    ), messages
+    assert any(m.startswith(f"{second}:5: field 'id'") and "across lists" in m for m in messages), (
+        messages
+    )
 
 
 def test_every_problem_in_every_file_is_reported(tmp_path: Path) -> None:
@@ -119,14 +179,29 @@ def test_every_problem_in_every_file_is_reported(tmp_path: Path) -> None:
     assert {error.path for error in caught.value.errors} == {str(p) for p in paths}
 
 
-@pytest.mark.parametrize(("name", "text"), [(m[0], m[1]) for m in MALFORMED], ids=[m[0] for m in MALFORMED])
-def test_nothing_runs_when_a_list_is_invalid(start_testbed, tmp_path: Path, name: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "text"), [(m[0], m[1]) for m in MALFORMED], ids=[m[0] for m in MALFORMED]
+)
+def test_nothing_runs_when_a_list_is_invalid(
+    start_testbed, tmp_path: Path, name: str, text: str
+) -> None:
     testbed = start_testbed()
     good = REPO / "keywords" / "demo.yaml"
     bad = write(tmp_path, name, text)
     out = tmp_path / "results"
     result = CliRunner().invoke(
-        app, ["run", str(good), str(bad), "--platform", "testbed", "--base-url", testbed.url, "--out", str(out)]
+        app,
+        [
+            "run",
+            str(good),
+            str(bad),
+            "--platform",
+            "testbed",
+            "--base-url",
+            testbed.url,
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 1, result.output
     assert "nothing was run" in result.output
@@ -147,7 +222,9 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
 
 
 def test_show_prints_terms(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["keywords", "show", str(REPO / "keywords" / "demo.yaml")], terminal_width=200)
+    result = CliRunner().invoke(
+        app, ["keywords", "show", str(REPO / "keywords" / "demo.yaml")], terminal_width=200
+    )
     assert result.exit_code == 0
     assert "xi-protest" in result.output and "习近平 + 抗议" in result.output
 
@@ -159,4 +236,12 @@ def test_shipped_lists_are_valid_and_complete() -> None:
         assert loaded.content.controls, loaded.path
         assert all(term.note for term in loaded.content.terms), loaded.path
     categories = {term.category for term in core.content.terms}
-    assert {"leaders", "protest", "covid", "hong-kong", "xinjiang", "history", "platform"} <= categories
+    assert {
+        "leaders",
+        "protest",
+        "covid",
+        "hong-kong",
+        "xinjiang",
+        "history",
+        "platform",
+    } <= categories

@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from testbed import Action, Fault, Rule, RuleBook
 from support import manifest, observations, run_probes, write_list
 
-TERMS = [("visible", "天安门"), ("full", "习近平"), ("partial", "六四"), ("zero", "香港独立"), ("soft", "新疆")]
+from testbed import Action, Fault, Rule, RuleBook
+
+TERMS = [
+    ("visible", "天安门"),
+    ("full", "习近平"),
+    ("partial", "六四"),
+    ("zero", "香港独立"),
+    ("soft", "新疆"),
+]
 RULES = RuleBook(
     (
         Rule(parts=("习近平",), action=Action.NOTICE),
@@ -60,10 +66,18 @@ def test_every_action_gets_its_verdict(start_testbed, tmp_path: Path) -> None:
         (Fault.LOGIN, "login_wall"),
     ],
 )
-def test_every_fault_is_an_error_of_its_kind(start_testbed, tmp_path: Path, fault: Fault, kind: str) -> None:
-    testbed = start_testbed(rules=RULES, fault_rate=1.0, faults=(fault,), slow_seconds=1.0, retry_after=0)
+def test_every_fault_is_an_error_of_its_kind(
+    start_testbed, tmp_path: Path, fault: Fault, kind: str
+) -> None:
+    testbed = start_testbed(
+        rules=RULES, fault_rate=1.0, faults=(fault,), slow_seconds=1.0, retry_after=0
+    )
     folder = run_probes(
-        [write_list(tmp_path / "l.yaml", TERMS)], testbed.url, tmp_path / "r", max_attempts=2, timeout=0.3
+        [write_list(tmp_path / "l.yaml", TERMS)],
+        testbed.url,
+        tmp_path / "r",
+        max_attempts=2,
+        timeout=0.3,
     )
     found = observations(folder)
     assert len(found) == len(TERMS)
@@ -75,7 +89,12 @@ def test_every_fault_is_an_error_of_its_kind(start_testbed, tmp_path: Path, faul
 
 
 def test_connection_refused_is_a_network_error(tmp_path: Path) -> None:
-    folder = run_probes([write_list(tmp_path / "l.yaml", TERMS[:1])], "http://127.0.0.1:9", tmp_path / "r", max_attempts=1)
+    folder = run_probes(
+        [write_list(tmp_path / "l.yaml", TERMS[:1])],
+        "http://127.0.0.1:9",
+        tmp_path / "r",
+        max_attempts=1,
+    )
     (observation,) = observations(folder)
     assert observation["verdict"] == "error"
     assert observation["error"]["kind"] == "network"
@@ -84,7 +103,9 @@ def test_connection_refused_is_a_network_error(tmp_path: Path) -> None:
 
 def test_retries_on_500_until_an_answer(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES, fault_rate=0.5, faults=(Fault.SERVER_ERROR,), seed=7)
-    folder = run_probes([write_list(tmp_path / "l.yaml", TERMS)], testbed.url, tmp_path / "r", max_attempts=12)
+    folder = run_probes(
+        [write_list(tmp_path / "l.yaml", TERMS)], testbed.url, tmp_path / "r", max_attempts=12
+    )
     found = observations(folder, controls=True)
     assert all(o["verdict"] != "error" for o in found)
     assert any(o["attempts"] > 1 for o in found)
@@ -93,9 +114,15 @@ def test_retries_on_500_until_an_answer(start_testbed, tmp_path: Path) -> None:
 
 
 def test_429_retry_after_pauses_the_platform(start_testbed, tmp_path: Path) -> None:
-    testbed = start_testbed(rules=RULES, fault_rate=0.3, faults=(Fault.RATE_LIMIT,), seed=3, retry_after=1)
+    testbed = start_testbed(
+        rules=RULES, fault_rate=0.3, faults=(Fault.RATE_LIMIT,), seed=3, retry_after=1
+    )
     folder = run_probes(
-        [write_list(tmp_path / "l.yaml", TERMS)], testbed.url, tmp_path / "r", max_attempts=8, concurrency=2
+        [write_list(tmp_path / "l.yaml", TERMS)],
+        testbed.url,
+        tmp_path / "r",
+        max_attempts=8,
+        concurrency=2,
     )
     assert all(o["verdict"] != "error" for o in observations(folder, controls=True))
     log = testbed.log
@@ -112,13 +139,24 @@ def test_pacing_holds_in_the_testbed_log(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
     terms = [(f"t{i}", f"词{i}") for i in range(14)]
     rate, burst = 8.0, 2
-    run_probes([write_list(tmp_path / "l.yaml", terms)], testbed.url, tmp_path / "r", rate=rate, burst=burst, concurrency=6)
+    run_probes(
+        [write_list(tmp_path / "l.yaml", terms)],
+        testbed.url,
+        tmp_path / "r",
+        rate=rate,
+        burst=burst,
+        concurrency=6,
+    )
     times = sorted(entry["t"] for entry in testbed.log)
     assert len(times) >= 14 + 6  # probes and two rounds of three controls
     for i in range(len(times)):
         for j in range(i + 1, len(times)):
             # Token bucket: j - i + 1 requests in (t_j - t_i) seconds need burst + rate * span tokens.
-            assert j - i + 1 <= burst + rate * (times[j] - times[i]) + 0.5, (i, j, times[j] - times[i])
+            assert j - i + 1 <= burst + rate * (times[j] - times[i]) + 0.5, (
+                i,
+                j,
+                times[j] - times[i],
+            )
     span = times[-1] - times[0]
     assert span >= (len(times) - burst) / rate * 0.9
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.markup import escape
 
 from ..importers import Format, ImportOptions, SourceError, import_file
 from .display import console
@@ -61,12 +62,14 @@ def import_command(
     try:
         data, report = import_file(fmt, source, options)
     except OSError as exc:
-        raise fail(f"cannot read {source}: {exc.strerror}") from None
+        raise fail(escape(f"cannot read {source}: {exc.strerror}")) from None
     except ValueError as exc:  # SourceError names file and line
         prefix = "" if isinstance(exc, SourceError) else "invalid option: "
-        raise fail(f"{prefix}{exc}") from None
-    with output.open("w", encoding="utf-8") as out:
-        yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
-    for line in report.summary():
-        console.print(line)
-    console.print(f"wrote {output}")
+        raise fail(escape(f"{prefix}{exc}")) from None
+    try:
+        with output.open("w", encoding="utf-8") as out:
+            yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
+    except OSError as exc:
+        raise fail(escape(f"cannot write {output}: {exc.strerror}")) from None
+    for line in [*report.summary(), f"wrote {output}"]:
+        console.print(line, soft_wrap=True, markup=False)

@@ -1,0 +1,79 @@
+"""``censorprobe adapters``: list the platform adapters, or scaffold a new one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from probes import Adapter, Query, adapters
+from probes.scaffold import ScaffoldError, scaffold
+
+from .display import console
+from .run import fail
+
+__all__ = ["app", "list_adapters"]
+
+#: The project checkout this CLI runs from: where ``adapters new`` writes by default.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+app = typer.Typer(help="List the platform adapters, or start a new one.")
+
+
+def _endpoint(cls: type[Adapter]) -> str:
+    """Method and URL without the query string (the query itself goes there)."""
+    request = cls(env={}).request(Query("TERM"))
+    url = str(request.url.copy_with(query=None))
+    return url if request.method == "GET" else f"{request.method} {url}"
+
+
+def _pacing(cls: type[Adapter]) -> str:
+    rate, burst = cls.pacing.rate, cls.pacing.burst
+    if rate <= 0:
+        return "unpaced"
+    pace = f"{rate:g}/s" if rate >= 1 else f"1 per {1 / rate:.3g} s"
+    return pace if burst <= 1 else f"{pace}, burst {burst}"
+
+
+def list_adapters() -> None:
+    """Print every registered adapter: name, version, endpoint, pacing, environment it needs."""
+    table = Table(title="Adapters", show_lines=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("version", no_wrap=True)
+    table.add_column("endpoint", overflow="fold")
+    table.add_column("pacing", no_wrap=True)
+    table.add_column("needs", overflow="fold")
+    for name, cls in sorted(adapters().items()):
+        needs = ", ".join(cls.env_vars) or "—"
+        table.add_row(name, cls.version, _endpoint(cls), _pacing(cls), needs)
+    console.print(table)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the adapters: built-in ones and those installed through entry points."""
+    list_adapters()
+
+
+@app.command("new")
+def new_command(
+    name: Annotated[
+        str, typer.Argument(help="The new adapter's name, e.g. `sogou` (a module name).")
+    ],
+    root: Annotated[
+        Path, typer.Option(help="Project checkout to write into.", show_default=False)
+    ] = PROJECT_ROOT,
+) -> None:
+    """Scaffold an adapter NAME: module, fingerprint file, starter fixtures and cases."""
+    try:
+        made = scaffold(name, root, taken=adapters())
+    except ScaffoldError as exc:
+        raise fail(str(exc)) from None
+    for path in made.files:
+        console.print(f"wrote {path}")
+    console.print(
+        f"Next: point {made.class_name} at the real endpoint, record pages into "
+        f"{made.fixtures}, and follow docs/add-a-platform.md."
+    )

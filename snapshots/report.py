@@ -1,0 +1,448 @@
+"""One self-contained HTML page about a results folder, and PNG charts for papers.
+
+The page needs nothing but itself: CSS inline, charts as ``data:`` SVG images, and a
+Content-Security-Policy that forbids every fetch, so opening it offline works and opening it
+online contacts no one (not even the platforms whose saved pages it embeds).
+
+Evidence: each censored observation shows the ``censorprobe evidence ... --body`` command
+that prints the raw exchange, the WARC file and offset, and, within a size budget, the saved
+response itself. HTML responses are shown in a sandboxed ``<iframe srcdoc>``: no scripts run,
+and the page's policy (inherited by ``srcdoc`` frames) blocks the images and styles the saved
+page would otherwise fetch from the platform. Other responses (JSON APIs) are shown as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shlex
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from runners.evidence import read_exchange
+from runners.snapshot import EVIDENCE, SnapshotError, utc_now
+
+from .charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
+from .diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
+from .source import Query, connect
+from .store import Snapshot, find_snapshots
+from .timeline import state_of, timeline
+
+__all__ = ["Report", "build_report", "write_report"]
+
+#: Saved responses embedded in one page, all together, and each at most.
+EVIDENCE_BUDGET = 8 * 2**20
+EVIDENCE_MAX_BODY = 256 * 2**10
+_TEXT_PREVIEW = 16 * 2**10
+_CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the report needs of one probe observation of the latest run."""
+
+    key: str
+    term_id: str
+    term_text: str
+    term_list: str
+    variant: str
+    platform: str
+    vantage: str
+    verdict: str
+    signal: str | None
+    error_kind: str | None
+    result_count: int | None
+    notice: str | None
+    evidence_offset: int | None
+    evidence_sha256: str | None
+
+    @property
+    def state(self) -> str:
+        return state_of(self.verdict, self.signal)
+
+
+@dataclass
+class Report:
+    """The page and the figures drawn for it (``heatmap``, ``timeline``)."""
+
+    html: str
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+def _latest_probes(snapshot: Snapshot) -> list[Probe]:
+    query = Query()
+    source = query.observations(
+        "files",
+        [snapshot.observations],
+        [
+            "term",
+            "platform",
+            "vantage",
+            "verdict",
+            "signal",
+            "error",
+            "result_count",
+            "notice",
+            "evidence",
+        ],
+    )
+    sql = (
+        "SELECT key, term.id, coalesce(term.text, array_to_string(term.parts, ' ')), term.list,"
+        " term.variant, platform, vantage, verdict, signal, error.kind, result_count, notice,"
+        f' evidence."offset", evidence.sha256 FROM {source} ORDER BY key'
+    )
+    return [Probe(*row) for row in connect().execute(sql, query.parameters).fetchall()]
+
+
+class _Labels:
+    """Short row and column labels: only as much of the key as tells entries apart."""
+
+    def __init__(self, keys: list[str]) -> None:
+        parts = [key.split("/") for key in keys]
+        self.lists = len({p[0] for p in parts if len(p) == 5}) > 1
+        self.platforms = len({p[3] for p in parts if len(p) == 5}) > 1
+        self.vantages = len({p[4] for p in parts if len(p) == 5}) > 1
+
+    def term(self, key: str) -> str:
+        parts = key.split("/")
+        if len(parts) != 5:
+            return key
+        label = f"{parts[0]}/{parts[1]}" if self.lists else parts[1]
+        return label if parts[2] == "original" else f"{label} [{parts[2]}]"
+
+    def column(self, key: str) -> str:
+        parts = key.split("/")
+        if len(parts) != 5:
+            return ""
+        return f"{parts[3]}@{parts[4]}" if self.vantages else parts[3]
+
+    def row(self, key: str) -> str:
+        """A timeline row: the term, and where it was probed when that varies."""
+        column = self.column(key)
+        return f"{self.term(key)} · {column}" if self.platforms or self.vantages else self.term(key)
+
+
+def _heatmap(probes: list[Probe], labels: _Labels) -> Figure:
+    rows = sorted({labels.term(p.key) for p in probes})
+    columns = sorted({labels.column(p.key) for p in probes})
+    grid: list[list[str | None]] = [[None] * len(columns) for _ in rows]
+    for probe in probes:
+        grid[rows.index(labels.term(probe.key))][columns.index(labels.column(probe.key))] = (
+            probe.state
+        )
+    return grid_figure(
+        rows, columns, grid, title="Latest verdicts", xlabel="platform", ylabel="term"
+    )
+
+
+def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figure:
+    runs = {snapshot.run_id: number for number, snapshot in enumerate(snapshots)}
+    rows: list[str] = []
+    grid: list[list[str | None]] = []
+    for entry in timeline(results, with_points=True):
+        states: list[str | None] = [None] * len(snapshots)
+        for point in entry.points:
+            if point.run_id in runs:
+                states[runs[point.run_id]] = point.state
+        rows.append(labels.row(entry.key))
+        grid.append(states)
+    columns = [s.started_at[:16].replace("T", " ") or s.run_id for s in snapshots]
+    return grid_figure(
+        rows, columns, grid, title="Verdicts per run", xlabel="run (UTC start)", ylabel="term"
+    )
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _badge(state: str) -> str:
+    colour = STATE_COLOURS.get(state, STATE_COLOURS["censored"])
+    dark = state in {"notice", "zero_results", "censored", "partial_notice"}
+    return (
+        f'<span class="badge" style="background:{colour};color:{"#fff" if dark else "#222"}">'
+        f"{_e(STATE_LABELS.get(state, state))}</span>"
+    )
+
+
+def _side(side: Side | None) -> str:
+    if side is None:
+        return '<span class="muted">absent</span>'
+    count = (
+        "" if side.result_count is None else f' <span class="muted">({side.result_count:,})</span>'
+    )
+    return _badge(state_of(side.verdict, side.signal)) + count
+
+
+def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
+    if not rows:
+        return '<p class="muted">None.</p>'
+    header = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="{css}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _summary(probes: list[Probe]) -> str:
+    by_platform: dict[str, Counter[str]] = defaultdict(Counter)
+    for probe in probes:
+        counter = by_platform[probe.platform]
+        counter["probes"] += 1
+        counter[probe.verdict] += 1
+        if probe.verdict == "censored":
+            counter[f"signal:{probe.signal}"] += 1
+        elif probe.verdict == "error":
+            counter[f"error:{probe.error_kind}"] += 1
+    rows = []
+    for platform, c in sorted(by_platform.items()):
+        signals = ", ".join(
+            f"{k.split(':', 1)[1]} {v}" for k, v in sorted(c.items()) if k.startswith("signal:")
+        )
+        errors = ", ".join(
+            f"{k.split(':', 1)[1]} {v}" for k, v in sorted(c.items()) if k.startswith("error:")
+        )
+        share = c["error"] / c["probes"] if c["probes"] else 0.0
+        rows.append(
+            [
+                _e(platform),
+                str(c["probes"]),
+                str(c["visible"]),
+                str(c["censored"]),
+                _e(signals or "–"),
+                str(c["error"]),
+                _e(errors or "–"),
+                f'<span class="{"warn" if share > 0.05 else ""}">{share:.0%}</span>',
+            ]
+        )
+    head = [
+        "platform",
+        "probes",
+        "visible",
+        "censored",
+        "by signal",
+        "errors",
+        "by kind",
+        "error share",
+    ]
+    return _table(head, rows, "numbers")
+
+
+def _changes(result: DiffResult, labels: _Labels) -> str:
+    counts = result.counts()
+    summary = " · ".join(f"{kind.replace('_', ' ')} <b>{n}</b>" for kind, n in counts.items())
+    head = ["change", "term", "where", f"before ({result.a})", f"after ({result.b})", "count shift"]
+
+    def table(changes: list[Change]) -> str:
+        return _table(
+            head,
+            [
+                [
+                    f'<span class="kind kind-{c.kind}">{_e(c.kind.replace("_", " "))}</span>',
+                    _e(labels.term(c.key)),
+                    _e(labels.column(c.key)),
+                    _side(c.a),
+                    _side(c.b),
+                    "" if c.shift is None else f"{c.shift:+.0%}",
+                ]
+                for c in changes
+            ],
+        )
+
+    inconclusive = result.of_kind(ChangeKind.INCONCLUSIVE)
+    parts = [
+        f"<p>Compared {result.compared:,} keys; {result.unchanged:,} unchanged. {summary}</p>",
+        table([c for c in result.changes if c.kind != ChangeKind.INCONCLUSIVE]),
+    ]
+    if inconclusive:
+        parts.append(
+            f"<details><summary>{len(inconclusive)} inconclusive (an error on either side: no "
+            f"conclusion about censorship)</summary>{table(inconclusive)}</details>"
+        )
+    return "\n".join(parts)
+
+
+def _decode(body: bytes, head: str) -> str:
+    match = _CHARSET.search(head)
+    try:
+        return body.decode(match.group(1) if match else "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: list[int]) -> str:
+    command = shlex.join(
+        ["censorprobe", "evidence", snapshot.run_id, probe.key, "--body", "--results", str(results)]
+    )
+    parts = [f"<code class=cmd>{_e(command)}</code>"]
+    warc = snapshot.folder / EVIDENCE
+    if probe.evidence_offset is None or not warc.exists():
+        parts.append('<span class="muted">no evidence recorded</span>')
+        return "".join(parts)
+    parts.append(
+        f'<div class="muted small">{_e(snapshot.folder.name)}/{EVIDENCE} @ {probe.evidence_offset}'
+        f" · sha256 {_e((probe.evidence_sha256 or '')[:16])}…</div>"
+    )
+    stored = read_exchange(warc, probe.evidence_offset)
+    size = len(stored.body)
+    if size > EVIDENCE_MAX_BODY or size > budget[0]:
+        parts.append('<div class="muted small">saved response too large to embed here</div>')
+        return "".join(parts)
+    budget[0] -= size
+    text = _decode(stored.body, stored.response_head)
+    if "html" in stored.response_head.lower().split("content-type:", 1)[-1][:80]:
+        view = (
+            f'<iframe sandbox="" referrerpolicy="no-referrer" loading="lazy" '
+            f'title="saved response" srcdoc="{html.escape(text, quote=True)}"></iframe>'
+        )
+    else:
+        view = f"<pre>{_e(text[:_TEXT_PREVIEW])}</pre>"
+    parts.append(f"<details><summary>saved response ({size:,} bytes)</summary>{view}</details>")
+    return "".join(parts)
+
+
+def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
+    budget = [EVIDENCE_BUDGET]
+    rows = [
+        [
+            _e(labels.term(p.key)),
+            f'<span lang="zh">{_e(p.term_text)}</span>',
+            _e(labels.column(p.key)),
+            _badge(p.state),
+            "" if p.result_count is None else f"{p.result_count:,}",
+            f'<span lang="zh">{_e(p.notice)}</span>'
+            if p.notice
+            else '<span class="muted">–</span>',
+            _evidence(p, snapshot, results, budget),
+        ]
+        for p in probes
+        if p.verdict == "censored"
+    ]
+    head = ["term", "text", "where", "signal", "results", "notice", "evidence"]
+    return _table(head, rows, "censored")
+
+
+def _image(figure: Figure, alt: str) -> str:
+    data = base64.b64encode(to_svg(figure).encode("utf-8")).decode("ascii")
+    return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">'
+
+
+def build_report(results: Path) -> Report:
+    """The report of every snapshot under ``results``; raises ``SnapshotError`` if there is none."""
+    snapshots = find_snapshots(results)
+    if not snapshots:
+        raise SnapshotError(f"no snapshots under {results}")
+    latest = snapshots[-1]
+    previous = snapshots[-2] if len(snapshots) > 1 else None
+    probes = _latest_probes(latest)
+    labels = _Labels([p.key for p in probes])
+    figures = {
+        "heatmap": _heatmap(probes, labels),
+        "timeline": _timeline(results, snapshots, labels),
+    }
+    if previous is not None:
+        changes = _changes(diff_snapshots(previous, latest), labels)
+        changes_title = f"Changes from {_e(previous.run_id)} to {_e(latest.run_id)}"
+    else:
+        changes = '<p class="muted">Only one snapshot: nothing to compare yet.</p>'
+        changes_title = "Changes"
+    page = _PAGE.format(
+        css=_CSS,
+        results=_e(results),
+        count=len(snapshots),
+        latest=_e(latest.run_id),
+        started=_e(latest.started_at),
+        status=_e(latest.status),
+        generated=_e(utc_now()),
+        summary=_summary(probes),
+        heatmap=_image(figures["heatmap"], "Heatmap of the latest verdicts, terms by platform"),
+        timeline=_image(figures["timeline"], "Verdicts of each term in every run"),
+        changes_title=changes_title,
+        changes=changes,
+        censored=_censored(probes, latest, results, labels),
+    )
+    return Report(page, figures)
+
+
+def write_report(results: Path, out: Path, *, png_dir: Path | None = None) -> Path:
+    """Write the HTML report to ``out`` (and ``heatmap.png``, ``timeline.png`` to ``png_dir``)."""
+    report = build_report(results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.html, encoding="utf-8")
+    if png_dir is not None:
+        for name, figure in report.figures.items():
+            save_png(figure, png_dir / f"{name}.png")
+    return out
+
+
+_CSS = """
+:root { --ink: #1f2328; --muted: #6e7781; --line: #d0d7de; --bg: #f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
+       "PingFang SC", "Microsoft YaHei", sans-serif; color: var(--ink); margin: 0; }
+header { background: #24292f; color: #fff; padding: 18px 32px; }
+header h1 { margin: 0 0 4px; font-size: 22px; font-weight: 600; }
+header p { margin: 0; color: #d0d7de; }
+nav { padding: 8px 32px; background: var(--bg); border-bottom: 1px solid var(--line); }
+nav a { margin-right: 16px; color: #0969da; text-decoration: none; }
+main { max-width: 1240px; padding: 8px 32px 48px; }
+h2 { font-size: 18px; border-bottom: 1px solid var(--line); padding-bottom: 4px; margin-top: 32px; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
+th { background: var(--bg); font-weight: 600; }
+tbody tr:nth-child(even) { background: #fbfcfd; }
+table.numbers td:nth-child(n+2):not(:nth-child(5)):not(:nth-child(7)) { text-align: right; }
+.badge { display: inline-block; padding: 0 6px; border-radius: 10px; font-size: 12px;
+         white-space: nowrap; }
+.kind { font-weight: 600; white-space: nowrap; }
+.kind-newly_censored { color: #b2182b; } .kind-no_longer_censored { color: #1a7f37; }
+.kind-signal_changed { color: #bc4c00; } .kind-inconclusive { color: var(--muted); }
+.muted { color: var(--muted); } .small { font-size: 12px; } .warn { color: #b2182b; font-weight: 600; }
+code.cmd { display: block; font-size: 12px; background: var(--bg); padding: 2px 6px;
+           border-radius: 4px; word-break: break-all; }
+img.chart { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px;
+            background: #fff; }
+details summary { cursor: pointer; color: #0969da; font-size: 12px; }
+iframe { width: 100%; height: 320px; border: 1px solid var(--line); background: #fff; }
+pre { max-height: 320px; overflow: auto; background: var(--bg); padding: 8px; font-size: 12px; }
+footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+      content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>censorprobe report — {latest}</title>
+<style>{css}</style>
+</head>
+<body>
+<header>
+<h1>censorprobe report</h1>
+<p>{count} snapshot(s) in <code>{results}</code> · latest run <b>{latest}</b>, started {started},
+status {status}</p>
+</header>
+<nav><a href="#summary">Summary</a><a href="#heatmap">Heatmap</a><a href="#timeline">Timeline</a>
+<a href="#changes">Changes</a><a href="#censored">Censored</a></nav>
+<main>
+<section id="summary"><h2>Summary of the latest run, per platform</h2>
+<p class="muted">Probes only (controls left out). An error is never censorship: it tells nothing
+about the term.</p>
+{summary}</section>
+<section id="heatmap"><h2>Latest verdicts: terms × platforms</h2>
+<figure>{heatmap}</figure></section>
+<section id="timeline"><h2>Timeline: each term in every run</h2>
+<figure>{timeline}</figure></section>
+<section id="changes"><h2>{changes_title}</h2>
+{changes}</section>
+<section id="censored"><h2>Censored in the latest run: notices and evidence</h2>
+{censored}</section>
+<footer>Generated {generated} by censorprobe. This page loads nothing from the network.</footer>
+</main>
+</body>
+</html>
+"""

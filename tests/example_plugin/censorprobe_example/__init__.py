@@ -1,0 +1,7 @@
+"""An example third-party censorprobe adapter, registered through an entry point."""
+
+from __future__ import annotations
+
+from .adapter import ExampleSearchAdapter
+
+__all__ = ["ExampleSearchAdapter"]

@@ -1,0 +1,248 @@
+"""Trigger isolation (``runners.isolation``) against a simulated keyword-combination platform."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import random
+from collections.abc import Callable, Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import REPO
+
+from runners.isolation import BudgetExceeded, Isolation, Query, isolate, isolate_async
+
+Rule = tuple[str, ...]
+
+
+def _load_baseline() -> Callable[[str, Callable[[Sequence[str]], bool]], Query | None]:
+    path = REPO / "benchmarks" / "xiong_knockel.py"
+    spec = importlib.util.spec_from_file_location("xiong_knockel", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.comp_aware_bin_split  # type: ignore[no-any-return]
+
+
+comp_aware_bin_split = _load_baseline()
+
+
+class Platform:
+    """Censors a query when every part of one of its rules is inside one of the fragments."""
+
+    def __init__(self, *rules: Rule) -> None:
+        self.rules = rules
+        self.queries: list[Query] = []
+
+    def __call__(self, fragments: Sequence[str]) -> bool:
+        self.queries.append(tuple(fragments))
+        return self.censors(fragments)
+
+    def censors(self, fragments: Sequence[str]) -> bool:
+        return any(all(any(p in f for f in fragments) for p in rule) for rule in self.rules)
+
+
+def essential(rule: Rule) -> frozenset[str]:
+    """What a rule needs: its parts, less those inside another of its parts."""
+    return frozenset(p for p in rule if not any(p != q and p in q for q in rule))
+
+
+def one_step_smaller(trigger: Query) -> list[Query]:
+    """The trigger less one part, and with one part shorter by a character at either end."""
+    dropped = [trigger[:i] + trigger[i + 1 :] for i in range(len(trigger))]
+    shortened = [
+        (*trigger[:i], cut, *trigger[i + 1 :])
+        for i, part in enumerate(trigger)
+        for cut in (part[1:], part[:-1])
+    ]
+    return dropped + shortened
+
+
+def assert_exact(result: Isolation, text: str, platform: Platform) -> None:
+    """The trigger is what one rule present in the text needs, and nothing less triggers."""
+    present = {essential(rule) for rule in platform.rules if all(p in text for p in rule)}
+    assert result.trigger is not None
+    assert len(set(result.trigger)) == len(result.trigger)
+    assert frozenset(result.trigger) in present
+    assert platform.censors(result.trigger)
+    assert not any(platform.censors(smaller) for smaller in one_step_smaller(result.trigger))
+    assert result.calls == len(platform.queries)
+
+
+ARTICLE = (
+    "委员会共同主席在报告发布记者会上表示，这份报告是针对中国政府持续并广泛侵犯人权问题现况的一个"
+    "全面诊断，包括各项领域。从宗教开始，在习近平主政下中国宗教自由每况愈下，特别是对宗教活动的"
+    "镇压，即使是支持政府并获得政府所核准的宗教团体也不例外。地下教会、法轮功、维吾尔族、藏传佛教、"
+    "天主教、基督徒都面临了前所未有的镇压。美方正考虑制裁新疆官员，以惩罚把几十万人关进集中营的做法。"
+)
+
+
+@pytest.mark.parametrize(
+    ("rule", "trigger"),
+    [
+        (("法轮功",), ("法轮功",)),
+        (("集中营", "新疆"), ("新疆", "集中营")),
+        (("宗教自由", "习近平", "镇压"), ("习近平", "宗教自由", "镇压")),
+        (("委员会", "人权", "藏传佛教", "制裁"), ("委员会", "人权", "藏传佛教", "制裁")),
+    ],
+    ids=["1 part", "2 parts", "3 parts", "4 parts"],
+)
+def test_isolates_rules_of_one_to_four_parts_leftmost_first(rule: Rule, trigger: Query) -> None:
+    platform = Platform(rule)
+    result = isolate(ARTICLE, platform)
+    assert result.trigger == trigger
+    assert_exact(result, ARTICLE, platform)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "trigger"),
+    [
+        # Parts that overlap where they occur: only 調整體 holds 調整 and 整體.
+        ("一帶來二二調整體三三三領域四四四四", ("帶來", "調整", "整體", "領域"), None),
+        # A part inside another part of the rule adds nothing to it.
+        ("你好，你的屄在哪里", ("你", "你的屄"), ("你的屄",)),
+        ("总书记习近平出访", ("近平", "习近平"), ("习近平",)),
+        # A part listed twice is one part.
+        ("纪念六四三十周年", ("六四", "六四"), ("六四",)),
+        # Parts that occur several times, parts at both ends of the text.
+        ("六四学生六四运动六四", ("六四", "学生"), ("六四", "学生")),
+        ("屄字", ("屄",), ("屄",)),
+        ("天安门广场上的坦克人照片", ("天安门广场上的坦克人照片",), None),
+    ],
+)
+def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Query | None) -> None:
+    platform = Platform(rule)
+    result = isolate(text, platform)
+    assert result.trigger == (trigger or rule)
+    assert_exact(result, text, platform)
+
+
+def test_a_long_part_is_found_whole() -> None:
+    part = "中华人民共和国国家主席习近平同志"
+    text = "据报道，" * 20 + part + "发表了讲话。" * 20
+    platform = Platform((part, "讲话"))
+    result = isolate(text, platform)
+    assert result.trigger == (part, "讲话")
+    assert_exact(result, text, platform)
+
+
+def test_several_rules_give_one_of_them_and_always_the_same() -> None:
+    rules = [("法轮功",), ("新疆", "集中营"), ("习近平", "镇压")]
+    runs = [isolate(ARTICLE, Platform(*rules)) for _ in range(3)]
+    assert runs[0].trigger in {("法轮功",), ("新疆", "集中营"), ("习近平", "镇压")}
+    assert runs[1] == runs[0] == runs[2]
+    assert_exact(runs[0], ARTICLE, Platform(*rules[: len(rules)]) if False else _replay(rules))
+
+
+def _replay(rules: list[Rule]) -> Platform:
+    platform = Platform(*rules)
+    isolate(ARTICLE, platform)
+    return platform
+
+
+def test_an_uncensored_text_costs_one_call() -> None:
+    platform = Platform(("法轮大法",))
+    assert isolate(ARTICLE, platform) == Isolation(None, 1)
+    assert platform.queries == [(ARTICLE,)]
+
+
+def test_an_empty_text_is_not_sent() -> None:
+    platform = Platform(("六四",))
+    assert isolate("", platform) == Isolation(None, 0)
+    assert platform.queries == []
+
+
+def test_budget_exceeded_stops_before_the_call_past_the_budget() -> None:
+    needed = isolate(ARTICLE, Platform(("新疆", "集中营"))).calls
+    assert isolate(ARTICLE, Platform(("新疆", "集中营")), budget=needed).calls == needed
+    platform = Platform(("新疆", "集中营"))
+    with pytest.raises(BudgetExceeded, match=f"after {needed - 1} oracle calls") as raised:
+        isolate(ARTICLE, platform, budget=needed - 1)
+    assert (raised.value.calls, raised.value.budget) == (needed - 1, needed - 1)
+    assert len(platform.queries) == needed - 1
+
+
+def test_an_oracle_error_ends_the_isolation() -> None:
+    platform = Platform(("法轮功",))
+
+    def flaky(fragments: Sequence[str]) -> bool:
+        if len(platform.queries) == 3:
+            raise TimeoutError("platform did not answer")
+        return platform(fragments)
+
+    with pytest.raises(TimeoutError):
+        isolate(ARTICLE, flaky)
+    assert len(platform.queries) == 3
+
+
+def test_the_async_driver_asks_the_same_queries() -> None:
+    sync_platform, async_platform = Platform(("习近平", "镇压")), Platform(("习近平", "镇压"))
+
+    async def oracle(fragments: Sequence[str]) -> bool:
+        await asyncio.sleep(0)
+        return async_platform(fragments)
+
+    result = asyncio.run(isolate_async(ARTICLE, oracle))
+    assert result == isolate(ARTICLE, sync_platform)
+    assert async_platform.queries == sync_platform.queries
+
+
+def test_fewer_calls_than_the_baseline_on_articles() -> None:
+    rng = random.Random(6)
+    alphabet = ARTICLE[:120]
+    ours = theirs = 0
+    for _ in range(60):
+        rule = tuple(
+            "".join(rng.choices(alphabet, k=rng.randint(2, 5))) for _ in range(rng.randint(1, 3))
+        )
+        parts = list(rule)
+        text = "".join(rng.choices(alphabet, k=rng.randint(150, 400)))
+        for part in parts:
+            at = rng.randint(0, len(text))
+            text = text[:at] + part + text[at:]
+        ours += isolate(text, Platform(rule)).calls
+        baseline = Platform(rule)
+        comp_aware_bin_split(text, baseline)
+        theirs += len(baseline.queries)
+    assert ours < 0.95 * theirs
+
+
+SMALL_ALPHABET = "你的我是不了中国人"
+_parts = st.text(SMALL_ALPHABET, min_size=1, max_size=6)
+_rules = st.lists(_parts, min_size=1, max_size=4).map(tuple)
+
+
+@st.composite
+def censored_texts(draw: st.DrawFn) -> tuple[str, list[Rule]]:
+    """Short texts over few characters, so parts repeat and overlap, with rules put in."""
+    text = draw(st.text(SMALL_ALPHABET, max_size=40))
+    rules = draw(st.lists(_rules, min_size=1, max_size=2))
+    for rule in rules[: draw(st.integers(1, len(rules)))]:
+        for part in rule:
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + part + text[at:]  # may split a part put in before
+    return text, rules
+
+
+@settings(max_examples=300, deadline=None)
+@given(censored_texts())
+def test_the_trigger_is_exact_minimal_and_agrees_with_the_baseline(
+    case: tuple[str, list[Rule]],
+) -> None:
+    text, rules = case
+    platform = Platform(*rules)
+    result = isolate(text, platform)
+    present = {essential(rule) for rule in rules if all(p in text for p in rule)}
+    baseline = comp_aware_bin_split(text, Platform(*rules))
+    if not present:
+        assert result == Isolation(None, 1)
+        assert baseline is None
+        return
+    assert_exact(result, text, platform)
+    assert all(fragment and fragment in text for query in platform.queries for fragment in query)
+    assert len(set(platform.queries)) == len(platform.queries)
+    assert baseline is not None and frozenset(baseline) in present
+    if len(present) == 1:
+        assert frozenset(result.trigger or ()) == frozenset(baseline)

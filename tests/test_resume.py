@@ -1,0 +1,207 @@
+"""Crash safety: kill -9 a real `censorprobe run` again and again, resume, lose and repeat nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support import REPO, cli, manifest, observations, write_list
+from warcio.archiveiterator import ArchiveIterator
+
+from runners.evidence import read_exchange
+from testbed import Action, Rule, RuleBook
+
+TERMS = [(f"t{i:03d}", f"词语{i}" + ("习近平" if i % 7 == 0 else "")) for i in range(240)]
+RULES = RuleBook((Rule(parts=("习近平",), action=Action.NOTICE),))
+
+
+def _start(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "runners.cli", *args],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def _kill_after(
+    process: subprocess.Popen[bytes], jsonl: Path, at_least: int, deadline: float
+) -> bool:
+    """SIGKILL once the file has `at_least` lines; False if the run finished first."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if _lines(jsonl) >= at_least:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.005)
+    process.kill()
+    raise AssertionError("the run made no progress")
+
+
+def test_kill_nine_at_random_points_then_resume(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS)
+    out = tmp_path / "results"
+    run_id = "crashy"
+    folder = out / run_id
+    jsonl = folder / "observations.jsonl"
+    common = ["--out", str(out)]
+    first = [
+        str(keyword_list),
+        "--platform",
+        "testbed",
+        "--base-url",
+        testbed.url,
+        "--rate",
+        "150",
+        "--burst",
+        "1",
+        "--control-every",
+        "20",
+        "--run-id",
+        run_id,
+        *common,
+    ]
+    dice = random.Random(20261123)
+    kills = 0
+    process = _start(["run", *first])
+    deadline = time.monotonic() + 120
+    while kills < 12:
+        target = _lines(jsonl) + dice.randint(1, 25)
+        if not _kill_after(process, jsonl, target, deadline):
+            break
+        kills += 1
+        assert (
+            manifest(folder)["status"] == "running"
+        )  # a kill -9 leaves no chance to say otherwise
+        process = _start(["run", "--resume", run_id, *common])
+    assert kills >= 10, f"only {kills} kills before the run finished"
+    assert process.wait(timeout=120) == 0
+
+    found = observations(folder)
+    keys = [o["key"] for o in found]
+    assert len(keys) == len(set(keys)), "an observation was duplicated"
+    assert set(keys) == {f"t/{term_id}/original/testbed/local" for term_id, _ in TERMS}, (
+        "an observation was lost"
+    )
+    data = manifest(folder)
+    assert data["status"] == "complete"
+    assert len(data["resumed_at"]) == kills
+    assert data["counts"]["testbed"]["probes"] == len(TERMS)
+    assert data["counts"]["testbed"]["censored"] == {
+        "notice": sum(1 for _, t in TERMS if "习近平" in t)
+    }
+
+    # Every observation's evidence reads back as its own exchange, and the WARC is whole.
+    warc = folder / "evidence.warc.gz"
+    for observation in observations(folder, controls=True):
+        reference = observation["evidence"]
+        stored = read_exchange(warc, reference["offset"])
+        assert stored.key == observation["key"]
+        assert hashlib.sha256(stored.body).hexdigest() == reference["sha256"]
+    with warc.open("rb") as stream:
+        records = [record.rec_type for record in ArchiveIterator(stream)]
+    assert records.count("response") == records.count("request")
+    assert records.count("response") == len(observations(folder, controls=True))
+
+
+def test_torn_last_line_is_dropped_on_resume(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS[:30])
+    out = tmp_path / "results"
+    cli(
+        "run",
+        keyword_list,
+        "--platform",
+        "testbed",
+        "--base-url",
+        testbed.url,
+        "--rate",
+        "0",
+        "--run-id",
+        "torn",
+        "--out",
+        out,
+        check=True,
+    )
+    folder = out / "torn"
+    lines = (folder / "observations.jsonl").read_bytes().splitlines(keepends=True)
+    # Pretend the process died while writing the last probe line and before the end.
+    (folder / "observations.jsonl").write_bytes(b"".join(lines[:-8]) + lines[-8][:25])
+    data = manifest(folder)
+    data["status"] = "running"
+    (folder / "manifest.json").write_text(__import__("json").dumps(data), encoding="utf-8")
+    result = cli("run", "--resume", "torn", "--out", out)
+    assert result.returncode == 0, result.stderr
+    keys = [o["key"] for o in observations(folder)]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 30
+
+
+def test_complete_snapshot_is_never_reopened(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS[:3])
+    out = tmp_path / "results"
+    cli(
+        "run",
+        keyword_list,
+        "--platform",
+        "testbed",
+        "--base-url",
+        testbed.url,
+        "--rate",
+        "0",
+        "--run-id",
+        "done",
+        "--out",
+        out,
+        check=True,
+    )
+    result = cli("run", "--resume", "done", "--out", out)
+    assert result.returncode == 1
+    assert "immutable" in result.stderr
+
+
+def test_sigterm_interrupts_cleanly_and_resume_completes(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS)
+    out = tmp_path / "results"
+    process = _start(
+        [
+            "run",
+            str(keyword_list),
+            "--platform",
+            "testbed",
+            "--base-url",
+            testbed.url,
+            "--rate",
+            "100",
+            "--run-id",
+            "term",
+            "--out",
+            str(out),
+        ]
+    )
+    jsonl = out / "term" / "observations.jsonl"
+    deadline = time.monotonic() + 60
+    while _lines(jsonl) < 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 130
+    data = manifest(out / "term")
+    assert data["status"] == "interrupted"
+    done = observations(out / "term")
+    assert 0 < len(done) < len(TERMS)
+    assert all(o["controls"]["closing"] > o["controls"]["opening"] for o in done)
+    assert cli("run", "--resume", "term", "--out", out).returncode == 0
+    assert len(observations(out / "term")) == len(TERMS)
