@@ -8,9 +8,9 @@ a second rule). Both algorithms isolate a rule of every case through the same si
 platform; prints the mean, median and largest number of calls of each, the ratio of the means,
 and how many answers were wrong (not exactly the parts of a rule in the text, or not minimal).
 
-The floor printed for the single-rule cases is, about, the entropy of their rule given the text,
-plus the first call: the number of parts (4 choices), their lengths (5 choices each) and where
-they are (``comb(n, k)`` placements). An algorithm asking yes/no questions cannot average fewer
+The floor printed for the single-rule cases approximates the entropy of their rule given the
+text, plus the first call: the number of parts (4 choices), their lengths (5 choices each) and
+where they are (``comb(n, k)`` placements). An algorithm asking yes/no questions cannot average fewer
 calls over these cases, however it is tuned (it can on a subset, such as one number of parts).
 """
 
@@ -21,13 +21,14 @@ import random
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from math import comb, log2
 
 from xiong_knockel import comp_aware_bin_split
 
 from runners.isolation import isolate
 
-# About 360 of the most frequent characters of modern Chinese, most frequent first.
+# About 360 of the most frequent characters of modern Chinese, roughly by frequency.
 COMMON = "".join(
     dict.fromkeys(
         "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后"
@@ -60,7 +61,7 @@ def make_case(rng: random.Random) -> Case:
     length = rng.randint(100, 1000)
     filler = _characters(rng, max(length - sum(map(len, parts)), 0))
     cuts = sorted(rng.sample(range(len(filler) + 1), len(parts)))
-    pieces = [filler[a:b] + part for a, b, part in zip([0, *cuts], cuts, parts, strict=False)]
+    pieces = [filler[a:b] + part for (a, b), part in zip(pairwise([0, *cuts]), parts, strict=True)]
     return Case("".join(pieces) + filler[cuts[-1] :], rules)
 
 

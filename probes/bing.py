@@ -136,7 +136,8 @@ def _item(node: LexborNode) -> Item | None:
 def _unwrap(url: str) -> str:
     """The target of a ``bing.com/ck/a?...&u=a1<base64url>`` click-tracking link."""
     parts = urlsplit(url)
-    if not (parts.hostname or "").endswith("bing.com") or parts.path != "/ck/a":
+    host = parts.hostname or ""
+    if not (host == "bing.com" or host.endswith(".bing.com")) or parts.path != "/ck/a":
         return url
     encoded = parse_qs(parts.query).get("u", [""])[0]
     if not encoded.startswith("a1"):

@@ -68,7 +68,8 @@ def _item(node: LexborNode) -> Item | None:
 def _unwrap(url: str) -> str:
     """The target of a ``duckduckgo.com/l/?uddg=<url>`` redirect link."""
     parts = urlsplit(url)
-    if (parts.hostname or "").endswith("duckduckgo.com") and parts.path == "/l/":
+    host = parts.hostname or ""
+    if (host == "duckduckgo.com" or host.endswith(".duckduckgo.com")) and parts.path == "/l/":
         target = parse_qs(parts.query).get("uddg")
         if target:
             return target[0]

@@ -135,13 +135,13 @@ class PlatformRun:
         self.last_check: CheckResult | None = None
         self.check_task: asyncio.Task[None] | None = None
         self.finished_since_check = 0
+        self.run_headers = {"User-Agent": config.user_agent, **config.headers}
 
     def _client(self) -> httpx.AsyncClient:
         config = self.ctx.config
         return httpx.AsyncClient(
             timeout=config.timeout,
             follow_redirects=True,
-            headers={"User-Agent": config.user_agent, **config.headers},
             proxy=config.proxy,
             limits=httpx.Limits(max_connections=config.concurrency + 2),
         )
@@ -239,11 +239,11 @@ class PlatformRun:
         return float(min(60.0, self.ctx.config.backoff * 2 ** (state.attempt_number - 1)))
 
     async def _once(self, probe: Probe) -> Attempted:
-        built = self.adapter.request(probe.query)
-        # Merge the run's headers (User-Agent, vantage headers) under the adapter's own.
-        request = self.client.build_request(
-            built.method, built.url, headers=built.headers, content=built.content
-        )
+        request = self.adapter.request(probe.query)
+        # The run's headers (User-Agent, vantage headers) go under the adapter's own. The
+        # client's cookie jar is never merged in: no cookies are sent unless given.
+        for name, value in self.run_headers.items():
+            request.headers.setdefault(name, value)
         await self.bucket.acquire()
         try:
             response = await self.client.send(request)

@@ -53,49 +53,64 @@ def grid_figure(
     columns: Sequence[str],
     states: Sequence[Sequence[str | None]],
     *,
-    title: str,
     xlabel: str,
     ylabel: str,
 ) -> Figure:
-    """One coloured cell per (row, column) state; ``None`` is "not observed" (white)."""
+    """One coloured cell per (row, column) state; ``None`` is "not observed" (white).
+
+    A state is ``visible``, ``error`` or a censorship signal; a signal this module does not
+    know is drawn as plain ``censored``.
+    """
     order = list(STATE_COLOURS)
-    index = {state: number + 1 for number, state in enumerate(order)}
-    grid = [[index.get(state, index["censored"]) if state else 0 for state in r] for r in states]
-    cmap = ListedColormap([_MISSING, *STATE_COLOURS.values()])
-    width = min(max(4.0 + 0.5 * len(columns), 6.0), 16.0)
-    height = min(max(1.8 + 0.28 * len(rows), 3.0), 40.0)
-    figure = Figure(figsize=(width, height), layout="constrained")
+    known = [
+        [None if s is None else s if s in STATE_COLOURS else "censored" for s in r] for r in states
+    ]
+    grid = [[0 if s is None else order.index(s) + 1 for s in r] for r in known]
+    longest = max(map(len, rows), default=0)
+    rotate = max(map(len, columns), default=0) > 6
+    width = min(2.5 + 0.075 * longest + 0.42 * len(columns), 16.0)
+    height = min(
+        1.2 + 0.26 * len(rows) + (0.08 * max(map(len, columns), default=0) if rotate else 0.3), 40.0
+    )
+    figure = Figure(figsize=(max(width, 4.5), max(height, 2.5)), layout="constrained")
     axes = figure.add_subplot()
-    axes.imshow(grid, cmap=cmap, vmin=0, vmax=len(order), aspect="auto", interpolation="nearest")
+    axes.imshow(
+        grid,
+        cmap=ListedColormap([_MISSING, *STATE_COLOURS.values()]),
+        vmin=0,
+        vmax=len(order),
+        aspect="auto",
+        interpolation="nearest",
+    )
     if len(rows) * len(columns) <= _ANNOTATE_MAX_CELLS:
-        for y, row in enumerate(states):
+        for y, row in enumerate(known):
             for x, state in enumerate(row):
                 if state:
-                    code = STATE_CODES.get(state, "C")
                     colour = "white" if state in _LIGHT_TEXT else "#333333"
-                    axes.text(x, y, code, ha="center", va="center", fontsize=7, color=colour)
-    axes.set_title(title, loc="left", fontsize=11)
+                    axes.text(
+                        x,
+                        y,
+                        STATE_CODES.get(state, "C"),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color=colour,
+                    )
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     _ticks(axes, "y", rows)
-    _ticks(axes, "x", columns, rotation=45 if max(map(len, columns), default=0) > 6 else 0)
+    _ticks(axes, "x", columns, rotation=45 if rotate else 0)
     axes.tick_params(labelsize=8, length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
-    used = {state for row in states for state in row if state}
+    used = {state for row in known for state in row if state}
     handles = [
         Patch(facecolor=STATE_COLOURS[s], edgecolor="#666666", label=STATE_LABELS[s])
         for s in order
         if s in used
     ]
     if handles:
-        figure.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncols=min(len(handles), 4),
-            fontsize=8,
-            frameon=False,
-        )
+        figure.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
     return figure
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "CENSORSHIP_CHANGES",
     "Change",
     "ChangeKind",
+    "DIFF_COLUMNS",
     "DiffResult",
     "Side",
     "diff_snapshots",
@@ -101,7 +102,7 @@ class Change:
         return row
 
 
-ROW_COLUMNS = ["kind", "key", *(f"{s}_{f}" for s in "ab" for f in Side._fields), "shift"]
+DIFF_COLUMNS = ["kind", "key", *(f"{s}_{f}" for s in "ab" for f in Side._fields), "shift"]
 
 
 @dataclass(frozen=True)

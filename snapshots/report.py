@@ -134,9 +134,7 @@ def _heatmap(probes: list[Probe], labels: _Labels) -> Figure:
         grid[rows.index(labels.term(probe.key))][columns.index(labels.column(probe.key))] = (
             probe.state
         )
-    return grid_figure(
-        rows, columns, grid, title="Latest verdicts", xlabel="platform", ylabel="term"
-    )
+    return grid_figure(rows, columns, grid, xlabel="platform", ylabel="term")
 
 
 def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figure:
@@ -151,9 +149,10 @@ def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figu
         rows.append(labels.row(entry.key))
         grid.append(states)
     columns = [s.started_at[:16].replace("T", " ") or s.run_id for s in snapshots]
-    return grid_figure(
-        rows, columns, grid, title="Verdicts per run", xlabel="run (UTC start)", ylabel="term"
-    )
+    xlabel = "run (UTC start)"
+    if len(set(columns)) < len(columns):  # runs within the same minute: name them instead
+        columns, xlabel = [s.run_id for s in snapshots], "run"
+    return grid_figure(rows, columns, grid, xlabel=xlabel, ylabel="term")
 
 
 def _e(value: object) -> str:

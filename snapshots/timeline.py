@@ -18,7 +18,7 @@ from typing import Any
 from .source import Query, connect
 from .store import find_snapshots
 
-__all__ = ["STATE_CODES", "KeyTimeline", "Point", "state_of", "timeline"]
+__all__ = ["STATE_CODES", "TIMELINE_COLUMNS", "KeyTimeline", "Point", "state_of", "timeline"]
 
 #: One character per observation in a timeline strip: the verdict, or the censorship signal.
 STATE_CODES: dict[str, str] = {
@@ -110,7 +110,7 @@ class KeyTimeline:
         return data
 
 
-ROW_COLUMNS = [
+TIMELINE_COLUMNS = [
     "key",
     "platform",
     "term",

@@ -23,7 +23,7 @@ def _load_baseline() -> Callable[[str, Callable[[Sequence[str]], bool]], Query |
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.comp_aware_bin_split  # type: ignore[no-any-return]
+    return module.comp_aware_bin_split
 
 
 comp_aware_bin_split = _load_baseline()
@@ -72,10 +72,9 @@ def assert_exact(result: Isolation, text: str, platform: Platform) -> None:
 
 
 ARTICLE = (
-    "委员会共同主席在报告发布记者会上表示，这份报告是针对中国政府持续并广泛侵犯人权问题现况的一个"
-    "全面诊断，包括各项领域。从宗教开始，在习近平主政下中国宗教自由每况愈下，特别是对宗教活动的"
-    "镇压，即使是支持政府并获得政府所核准的宗教团体也不例外。地下教会、法轮功、维吾尔族、藏传佛教、"
-    "天主教、基督徒都面临了前所未有的镇压。美方正考虑制裁新疆官员，以惩罚把几十万人关进集中营的做法。"
+    "人权观察委员会今天发布年度报告，称过去一年里宗教自由状况继续恶化。报告提到习近平上台以来对"
+    "地下教会和法轮功的镇压，也提到藏传佛教寺院受到的限制。多名议员呼吁对负责新疆事务的官员实施"
+    "制裁，并要求关闭集中营。报告还说，对维吾尔族的镇压仍在持续。"
 )
 
 
@@ -84,12 +83,12 @@ ARTICLE = (
     [
         (("法轮功",), ("法轮功",)),
         (("集中营", "新疆"), ("新疆", "集中营")),
-        (("宗教自由", "习近平", "镇压"), ("习近平", "宗教自由", "镇压")),
-        (("委员会", "人权", "藏传佛教", "制裁"), ("委员会", "人权", "藏传佛教", "制裁")),
+        (("镇压", "习近平", "宗教自由"), ("宗教自由", "习近平", "镇压")),
+        (("委员会", "人权", "藏传佛教", "制裁"), ("人权", "委员会", "藏传佛教", "制裁")),
     ],
     ids=["1 part", "2 parts", "3 parts", "4 parts"],
 )
-def test_isolates_rules_of_one_to_four_parts_leftmost_first(rule: Rule, trigger: Query) -> None:
+def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: Query) -> None:
     platform = Platform(rule)
     result = isolate(ARTICLE, platform)
     assert result.trigger == trigger
@@ -100,22 +99,26 @@ def test_isolates_rules_of_one_to_four_parts_leftmost_first(rule: Rule, trigger:
     ("text", "rule", "trigger"),
     [
         # Parts that overlap where they occur: only 調整體 holds 調整 and 整體.
-        ("一帶來二二調整體三三三領域四四四四", ("帶來", "調整", "整體", "領域"), None),
+        (
+            "甲帶來乙調整體丙領域丁",
+            ("領域", "整體", "調整", "帶來"),
+            ("帶來", "調整", "整體", "領域"),
+        ),
         # A part inside another part of the rule adds nothing to it.
         ("你好，你的屄在哪里", ("你", "你的屄"), ("你的屄",)),
         ("总书记习近平出访", ("近平", "习近平"), ("习近平",)),
         # A part listed twice is one part.
         ("纪念六四三十周年", ("六四", "六四"), ("六四",)),
         # Parts that occur several times, parts at both ends of the text.
-        ("六四学生六四运动六四", ("六四", "学生"), ("六四", "学生")),
+        ("六四学生六四运动六四", ("六四", "学生"), ("学生", "六四")),
         ("屄字", ("屄",), ("屄",)),
-        ("天安门广场上的坦克人照片", ("天安门广场上的坦克人照片",), None),
+        ("天安门广场上的坦克人照片", ("天安门广场上的坦克人照片",), ("天安门广场上的坦克人照片",)),
     ],
 )
-def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Query | None) -> None:
+def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Query) -> None:
     platform = Platform(rule)
     result = isolate(text, platform)
-    assert result.trigger == (trigger or rule)
+    assert result.trigger == trigger
     assert_exact(result, text, platform)
 
 
@@ -129,17 +132,14 @@ def test_a_long_part_is_found_whole() -> None:
 
 
 def test_several_rules_give_one_of_them_and_always_the_same() -> None:
-    rules = [("法轮功",), ("新疆", "集中营"), ("习近平", "镇压")]
-    runs = [isolate(ARTICLE, Platform(*rules)) for _ in range(3)]
-    assert runs[0].trigger in {("法轮功",), ("新疆", "集中营"), ("习近平", "镇压")}
-    assert runs[1] == runs[0] == runs[2]
-    assert_exact(runs[0], ARTICLE, Platform(*rules[: len(rules)]) if False else _replay(rules))
-
-
-def _replay(rules: list[Rule]) -> Platform:
-    platform = Platform(*rules)
-    isolate(ARTICLE, platform)
-    return platform
+    rules = [("法轮功",), ("习近平", "镇压"), ("新疆", "集中营")]
+    platforms = [Platform(*rules) for _ in range(3)]
+    runs = [isolate(ARTICLE, platform) for platform in platforms]
+    # The rule left standing longest as the text is cut from the left.
+    assert runs[0].trigger == ("新疆", "集中营")
+    assert runs[0] == runs[1] == runs[2]
+    assert platforms[0].queries == platforms[1].queries == platforms[2].queries
+    assert_exact(runs[0], ARTICLE, platforms[0])
 
 
 def test_an_uncensored_text_costs_one_call() -> None:
@@ -189,24 +189,23 @@ def test_the_async_driver_asks_the_same_queries() -> None:
     assert async_platform.queries == sync_platform.queries
 
 
-def test_fewer_calls_than_the_baseline_on_articles() -> None:
+def test_fewer_calls_than_the_baseline() -> None:
+    """A guard on the savings; ``benchmarks/bench_isolation.py`` measures them at scale."""
     rng = random.Random(6)
-    alphabet = ARTICLE[:120]
     ours = theirs = 0
     for _ in range(60):
         rule = tuple(
-            "".join(rng.choices(alphabet, k=rng.randint(2, 5))) for _ in range(rng.randint(1, 3))
+            "".join(rng.choices(ARTICLE, k=rng.randint(2, 6))) for _ in range(rng.randint(1, 4))
         )
-        parts = list(rule)
-        text = "".join(rng.choices(alphabet, k=rng.randint(150, 400)))
-        for part in parts:
+        text = "".join(rng.choices(ARTICLE, k=rng.randint(150, 400)))
+        for part in rule:
             at = rng.randint(0, len(text))
             text = text[:at] + part + text[at:]
         ours += isolate(text, Platform(rule)).calls
         baseline = Platform(rule)
         comp_aware_bin_split(text, baseline)
         theirs += len(baseline.queries)
-    assert ours < 0.95 * theirs
+    assert ours < 0.92 * theirs
 
 
 SMALL_ALPHABET = "你的我是不了中国人"

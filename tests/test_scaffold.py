@@ -93,6 +93,7 @@ def test_the_scaffold_refuses_a_taken_name_and_overwrites_nothing(tmp_path: Path
 
 
 def test_cli_new_writes_the_files(tmp_path: Path) -> None:
+    (tmp_path / "probes").mkdir()
     result = CliRunner().invoke(app, ["new", "fresh_site", "--root", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "probes" / "fresh_site.py").is_file()
@@ -101,13 +102,21 @@ def test_cli_new_writes_the_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "message"), [("baidu", "already exists"), ("my-site", "not a valid")]
+    ("name", "checkout", "message"),
+    [
+        ("baidu", True, "already exists"),
+        ("my-site", True, "not a valid"),
+        ("ok_name", False, "not a censorprobe checkout"),
+    ],
 )
-def test_cli_new_refuses(tmp_path: Path, name: str, message: str) -> None:
+def test_cli_new_refuses(tmp_path: Path, name: str, checkout: bool, message: str) -> None:
+    if checkout:
+        (tmp_path / "probes").mkdir()
+    before = sorted(tmp_path.rglob("*"))
     result = CliRunner().invoke(app, ["new", name, "--root", str(tmp_path)])
     assert result.exit_code != 0
-    assert message in result.output
-    assert not any(tmp_path.iterdir())
+    assert message in " ".join(result.output.split())
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 def test_cli_list_shows_every_adapter() -> None:

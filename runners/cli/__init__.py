@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from . import keyword_import  # noqa: F401
-from . import keywords
+from . import (
+    keyword_import,  # noqa: F401
+    keywords,
+)
 from .demo import demo_command
 from .evidence import evidence_command
 from .run import run_command

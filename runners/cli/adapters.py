@@ -16,9 +16,6 @@ from .run import fail
 
 __all__ = ["app", "list_adapters"]
 
-#: The project checkout this CLI runs from: where ``adapters new`` writes by default.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 app = typer.Typer(help="List the platform adapters, or start a new one.")
 
 
@@ -63,10 +60,15 @@ def new_command(
         str, typer.Argument(help="The new adapter's name, e.g. `sogou` (a module name).")
     ],
     root: Annotated[
-        Path, typer.Option(help="Project checkout to write into.", show_default=False)
-    ] = PROJECT_ROOT,
+        Path,
+        typer.Option(help="censorprobe checkout to write into.", show_default="current folder"),
+    ] = Path(),
 ) -> None:
     """Scaffold an adapter NAME: module, fingerprint file, starter fixtures and cases."""
+    if not (root / "probes").is_dir():
+        raise fail(
+            f"{root.resolve()} is not a censorprobe checkout (no probes/ folder); see --root"
+        )
     try:
         made = scaffold(name, root, taken=adapters())
     except ScaffoldError as exc:

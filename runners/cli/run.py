@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError
@@ -25,7 +26,7 @@ EXIT_INTERRUPTED = 130
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -1,0 +1,201 @@
+"""``censorprobe report``: a self-contained HTML page, rendered for real in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from matplotlib import image
+from snapshot_maker import probe, write_snapshot
+from support import cli, observations
+
+from runners.cli.results import write_report
+from runners.evidence import EvidenceWriter, Exchange
+from snapshots import ChangeKind, diff_snapshots, resolve_snapshot
+from snapshots.charts import STATE_COLOURS
+
+CHROMIUM = next(
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome")
+        if (found := shutil.which(name))
+    ),
+    None,
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)"
+)
+
+
+def render(page: Path, work: Path, height: int = 2400) -> tuple[str, Path]:
+    """The DOM after loading ``page`` and a screenshot of it, from one headless Chromium run."""
+    assert CHROMIUM is not None
+    shot = work / f"{page.stem}.png"
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={work / 'profile'}",
+            f"--screenshot={shot}",
+            f"--window-size=1280,{height}",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, shot
+
+
+def pixels_of(shot: Path, colour: str) -> int:
+    """How many pixels of the screenshot have (about) this colour."""
+    target = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    picture = image.imread(shot)[:, :, :3]
+    return int((abs(picture - target).max(axis=2) < 0.02).sum())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Snapshots written by the real runner: ``censorprobe demo`` in a subprocess."""
+    results = tmp_path_factory.mktemp("demo") / "results"
+    ran = cli("demo", "--out", results, timeout=180)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return results
+
+
+@pytest.fixture(scope="module")
+def report(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    return write_report(demo, out / "report.html", out / "png")
+
+
+def test_page_holds_every_section_and_needs_nothing_else(demo: Path, report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    for section in ("summary", "heatmap", "timeline", "changes", "censored"):
+        assert f'<section id="{section}">' in page
+    assert page.count('<img class="chart"') == 2
+    assert "default-src 'none'" in page  # nothing may be fetched, from anywhere
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r'\s(src|href)="(https?:)?//', page)
+
+    latest = resolve_snapshot("latest", demo)
+    censored = [o for o in observations(latest.folder) if o["verdict"] == "censored"]
+    for observation in censored:
+        assert f"censorprobe evidence {latest.run_id} {observation['key']} --body" in page
+        if observation["notice"]:
+            assert observation["notice"] in page
+    change = diff_snapshots(resolve_snapshot("previous", demo), latest)
+    assert page.count("kind kind-newly_censored") == len(change.of_kind(ChangeKind.NEWLY_CENSORED))
+    # Every saved response is embedded: HTML in a sandboxed frame, anything else as text.
+    embedded = page.count("<iframe sandbox") + page.count("<pre>")
+    assert embedded == sum(1 for o in censored if o["evidence"])
+
+
+def test_png_charts_for_papers(report: Path) -> None:
+    for name in ("heatmap", "timeline"):
+        png = report.parent / "png" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert pixels_of(png, STATE_COLOURS["notice"]) > 1000
+
+
+@needs_chromium
+def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
+    dom, shot = render(report, tmp_path)
+    assert "Summary of the latest run" in dom
+    assert len(re.findall(r"<table", dom)) >= 3  # summary, changes, censored
+    assert re.search(r"<td>testbed</td>", dom)
+    assert len(re.findall(r'<img class="chart"', dom)) == 2
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The charts really drew: render them alone and find the heatmap's colours on screen.
+    images = re.findall(r'<img class="chart"[^>]*>', report.read_text(encoding="utf-8"))
+    charts = tmp_path / "charts.html"
+    charts.write_text("<!DOCTYPE html><body>" + "".join(images) + "</body>", encoding="utf-8")
+    _, drawn = render(charts, tmp_path)
+    assert pixels_of(drawn, STATE_COLOURS["notice"]) > 5000
+    assert pixels_of(drawn, STATE_COLOURS["visible"]) > 5000
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    paths: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        self.paths.append(self.path)
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[str]]]:
+    """A loopback HTTP server that records every path asked of it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    _Recorder.paths = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.paths
+    server.shutdown()
+    server.server_close()
+
+
+@needs_chromium
+def test_saved_pages_fetch_nothing_when_opened(
+    tmp_path: Path, recorder: tuple[str, list[str]]
+) -> None:
+    base, asked = recorder
+    results = tmp_path / "results"
+    folder = write_snapshot(results, "run", "2026-10-01T08:00:00.000Z", [])
+    body = (
+        f'<html><head><link rel="stylesheet" href="{base}/style.css"></head><body>'
+        f'<img src="{base}/logo.png"><p>根据相关法律法规和政策，搜索结果未予显示。</p></body></html>'
+    ).encode()
+    exchange = Exchange(
+        "GET",
+        "https://weibo.example/search?q=x",
+        [],
+        200,
+        "OK",
+        "HTTP/1.1",
+        [("Content-Type", "text/html; charset=utf-8")],
+        body,
+    )
+    writer = EvidenceWriter(folder / "evidence.warc.gz")
+    reference = writer.write(exchange, "t/bridge/original/weibo/local")
+    writer.close()
+    censored = probe("bridge", "censored", signal="notice", notice="搜索结果未予显示")
+    censored.update(run_id="run", started_at="2026-10-01T08:00:01.000Z")
+    censored["evidence"] = reference.to_json()
+    (folder / "observations.jsonl").write_text(
+        json.dumps(censored, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    page = write_report(results, tmp_path / "report.html")
+    opened = tmp_path / "opened.html"
+    opened.write_text(page.read_text().replace("<details>", "<details open>"), encoding="utf-8")
+    dom, _ = render(opened, tmp_path)
+    assert "<iframe" in dom
+    assert asked == []
+    # The same page without its Content-Security-Policy does fetch: the test can see a leak.
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text(
+        re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", opened.read_text()),
+        encoding="utf-8",
+    )
+    render(leaky, tmp_path)
+    assert "/logo.png" in asked
