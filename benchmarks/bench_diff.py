@@ -19,9 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from synthetic import write_snapshot  # noqa: E402
+from synthetic import write_snapshot
 
 
 def _peak_mib() -> float:

@@ -13,24 +13,19 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
-
 from probes.contract import Adapter
-from probes.outcome import ErrorKind, Outcome
+from probes.outcome import Outcome
 from probes.registry import get_adapter
 
 from .config import RunConfig
 from .controls import CheckResult, judge
-from .evidence import EvidenceRef, EvidenceWriter, Exchange, Redactor
+from .evidence import EvidenceRef, EvidenceWriter, Redactor
 from .keywords import LoadedList, load_lists
-from .pacing import TokenBucket
 from .plan import Probe, Shard, plan_controls, plan_probes
+from .prober import Attempted, Prober
 from .snapshot import EVIDENCE, SCHEMA, SnapshotWriter, new_run_id, utc_now
 
 __all__ = ["NoControlsError", "RunResult", "prepare", "execute"]
@@ -42,17 +37,6 @@ TOOL_VERSION = "0.1.0"
 
 class NoControlsError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Attempted:
-    """What the last attempt of a probe produced."""
-
-    outcome: Outcome
-    exchange: Exchange | None
-    method: str
-    url: str
-    status: int | None
 
 
 @dataclass
@@ -100,20 +84,6 @@ def prepare(config: RunConfig) -> tuple[list[LoadedList], dict[str, Adapter]]:
     return lists, adapters
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 class PlatformRun:
     """One platform's pipeline inside a run."""
 
@@ -124,30 +94,17 @@ class PlatformRun:
         self.adapter = adapter
         self.probes = probes
         self.controls = controls
-        config = ctx.config
-        pacing = adapter.pacing
-        self.bucket = TokenBucket(
-            pacing.rate if config.rate is None else config.rate,
-            pacing.burst if config.burst is None else config.burst,
+        self.prober = Prober(
+            adapter, ctx.config, keep_exchanges=ctx.evidence is not None, stop=ctx.stop
         )
         self.pending: list[_Finished] = []
         self.check_number = ctx.writer.last_check.get(adapter.name, 0)
         self.last_check: CheckResult | None = None
         self.check_task: asyncio.Task[None] | None = None
         self.finished_since_check = 0
-        self.run_headers = {"User-Agent": config.user_agent, **config.headers}
-
-    def _client(self) -> httpx.AsyncClient:
-        config = self.ctx.config
-        return httpx.AsyncClient(
-            timeout=config.timeout,
-            follow_redirects=True,
-            proxy=config.proxy,
-            limits=httpx.Limits(max_connections=config.concurrency + 2),
-        )
 
     async def run(self) -> None:
-        async with self._client() as self.client:
+        async with self.prober:
             await self._check()
             semaphore = asyncio.Semaphore(self.ctx.config.concurrency)
             tasks: set[asyncio.Task[None]] = set()
@@ -212,75 +169,8 @@ class PlatformRun:
 
     async def _timed(self, probe: Probe) -> tuple[Attempted, int, str, int]:
         started_at, begun = utc_now(), time.monotonic()
-        result, attempts = await self._attempt(probe)
-        return result, attempts, started_at, int((time.monotonic() - begun) * 1000)
-
-    async def _attempt(self, probe: Probe) -> tuple[Attempted, int]:
-        config = self.ctx.config
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(config.max_attempts),
-            wait=self._wait,
-            retry=retry_if_result(self._worth_retrying),
-            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-        )
-        result: Attempted = await retrying(self._once, probe)
-        return result, int(retrying.statistics.get("attempt_number", 1))
-
-    def _worth_retrying(self, result: Attempted) -> bool:
-        if self.ctx.stop.is_set() or not result.outcome.retryable:
-            return False
-        retry_after = result.outcome.retry_after
-        return retry_after is None or retry_after <= self.ctx.config.max_retry_after
-
-    def _wait(self, state: RetryCallState) -> float:
-        result: Attempted | None = state.outcome.result() if state.outcome else None
-        if result is not None and result.outcome.retry_after is not None:
-            return 0.0  # the bucket is paused until Retry-After has passed
-        return float(min(60.0, self.ctx.config.backoff * 2 ** (state.attempt_number - 1)))
-
-    async def _once(self, probe: Probe) -> Attempted:
-        request = self.adapter.request(probe.query)
-        # The run's headers (User-Agent, vantage headers) go under the adapter's own. The
-        # client's cookie jar is never merged in: no cookies are sent unless given.
-        for name, value in self.run_headers.items():
-            request.headers.setdefault(name, value)
-        await self.bucket.acquire()
-        try:
-            response = await self.client.send(request)
-        except httpx.TimeoutException as exc:
-            return self._transport_error(request, ErrorKind.TIMEOUT, exc)
-        except httpx.HTTPError as exc:
-            return self._transport_error(request, ErrorKind.NETWORK, exc)
-        status = response.status_code
-        if status == 429:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                self.bucket.pause_until(time.monotonic() + retry_after)
-            outcome = Outcome.failed(
-                ErrorKind.RATE_LIMITED,
-                f"HTTP 429, Retry-After {retry_after}",
-                retry_after=retry_after,
-            )
-        elif status >= 500:
-            outcome = Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {status}")
-        else:
-            outcome = self.adapter.classify(probe.query, response)
-        exchange = Exchange.capture(response, self.ctx.redactor) if self.ctx.evidence else None
-        return Attempted(
-            outcome, exchange, request.method, self.ctx.redactor.url(str(response.url)), status
-        )
-
-    def _transport_error(
-        self, request: httpx.Request, kind: ErrorKind, exc: Exception
-    ) -> Attempted:
-        detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-        return Attempted(
-            Outcome.failed(kind, detail),
-            None,
-            request.method,
-            self.ctx.redactor.url(str(request.url)),
-            None,
-        )
+        result = await self.prober.probe(probe.query)
+        return result, result.attempts, started_at, int((time.monotonic() - begun) * 1000)
 
     def _commit(
         self,

@@ -145,7 +145,7 @@ class DiffResult:
 
 _SIDE_COLUMNS = ["verdict", "signal", "error", "result_count"]
 
-# Both sides are (k, verdict, signal, error_kind, result_count); k is unique per side.
+# Both sides are ``_keyed`` relations: k is unique on each side.
 _COMPARE = """
 WITH joined AS MATERIALIZED (
     SELECT
@@ -198,10 +198,17 @@ def _compare(
 
 
 def _keyed(query: Query, name: str, snapshot: Snapshot, key: str, where: str = "") -> str:
-    source = query.observations(name, [snapshot.observations], [*_SIDE_COLUMNS, "vantage"])
+    """One side: ``(k, verdict, signal, error_kind, result_count)``, the latest line per key.
+
+    A key appears once per snapshot by design (a resumed run skips done keys); should one
+    appear twice anyway, the later observation wins, as it does for ``censorprobe evidence``.
+    """
+    columns = [*_SIDE_COLUMNS, "started_at", *(["vantage"] if where else [])]
+    source = query.observations(name, [snapshot.observations], columns)
     return (
-        f"(SELECT {key} AS k, verdict, signal, error.kind AS error_kind, result_count"
-        f" FROM {source} {where})"
+        f"(SELECT * FROM (SELECT {key} AS k, verdict, signal, error.kind AS error_kind,"
+        f" result_count, started_at FROM {source} {where})"
+        " QUALIFY row_number() OVER (PARTITION BY k ORDER BY started_at DESC) = 1)"
     )
 
 

@@ -39,6 +39,8 @@ EVIDENCE_BUDGET = 8 * 2**20
 EVIDENCE_MAX_BODY = 256 * 2**10
 _TEXT_PREVIEW = 16 * 2**10
 _CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_CONTENT_TYPE = re.compile(r"^content-type:(.*)$", re.IGNORECASE | re.MULTILINE)
+_HTML_START = re.compile(rb"^\s*<(!doctype html|html)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Probe:
 
 @dataclass
 class Report:
-    """The page and the figures drawn for it (``heatmap``, ``timeline``)."""
+    """The page and the figures drawn for it (``heatmap``, ``timeline``; none without probes)."""
 
     html: str
     figures: dict[str, Figure] = field(default_factory=dict)
@@ -126,18 +128,18 @@ class _Labels:
         return f"{self.term(key)} · {column}" if self.platforms or self.vantages else self.term(key)
 
 
-def _heatmap(probes: list[Probe], labels: _Labels) -> Figure:
-    rows = sorted({labels.term(p.key) for p in probes})
-    columns = sorted({labels.column(p.key) for p in probes})
+def _heatmap(probes: list[Probe], labels: _Labels) -> Figure | None:
+    if not probes:
+        return None
+    rows = {label: n for n, label in enumerate(sorted({labels.term(p.key) for p in probes}))}
+    columns = {label: n for n, label in enumerate(sorted({labels.column(p.key) for p in probes}))}
     grid: list[list[str | None]] = [[None] * len(columns) for _ in rows]
     for probe in probes:
-        grid[rows.index(labels.term(probe.key))][columns.index(labels.column(probe.key))] = (
-            probe.state
-        )
-    return grid_figure(rows, columns, grid, xlabel="platform", ylabel="term")
+        grid[rows[labels.term(probe.key)]][columns[labels.column(probe.key)]] = probe.state
+    return grid_figure(list(rows), list(columns), grid, xlabel="platform", ylabel="term")
 
 
-def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figure:
+def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figure | None:
     runs = {snapshot.run_id: number for number, snapshot in enumerate(snapshots)}
     rows: list[str] = []
     grid: list[list[str | None]] = []
@@ -148,6 +150,8 @@ def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figu
                 states[runs[point.run_id]] = point.state
         rows.append(labels.row(entry.key))
         grid.append(states)
+    if not rows:
+        return None
     columns = [s.started_at[:16].replace("T", " ") or s.run_id for s in snapshots]
     xlabel = "run (UTC start)"
     if len(set(columns)) < len(columns):  # runs within the same minute: name them instead
@@ -263,15 +267,36 @@ def _changes(result: DiffResult, labels: _Labels) -> str:
     return "\n".join(parts)
 
 
-def _decode(body: bytes, head: str) -> str:
-    match = _CHARSET.search(head)
+def _content_type(head: str, body: bytes) -> str:
+    """The response's media type and charset; HTML is recognised without a header too."""
+    match = _CONTENT_TYPE.search(head)
+    if match:
+        return match.group(1).strip().lower()
+    return "text/html" if _HTML_START.search(body[:512]) else "application/octet-stream"
+
+
+def _decode(body: bytes, content_type: str) -> str:
+    match = _CHARSET.search(content_type)
     try:
         return body.decode(match.group(1) if match else "utf-8", errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
 
 
-def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: list[int]) -> str:
+class _Budget:
+    """How many bytes of saved responses the page may still embed."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+    def take(self, size: int) -> bool:
+        if size > EVIDENCE_MAX_BODY or size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
+def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) -> str:
     command = shlex.join(
         ["censorprobe", "evidence", snapshot.run_id, probe.key, "--body", "--results", str(results)]
     )
@@ -286,12 +311,12 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: list[int]
     )
     stored = read_exchange(warc, probe.evidence_offset)
     size = len(stored.body)
-    if size > EVIDENCE_MAX_BODY or size > budget[0]:
+    if not budget.take(size):
         parts.append('<div class="muted small">saved response too large to embed here</div>')
         return "".join(parts)
-    budget[0] -= size
-    text = _decode(stored.body, stored.response_head)
-    if "html" in stored.response_head.lower().split("content-type:", 1)[-1][:80]:
+    content_type = _content_type(stored.response_head, stored.body)
+    text = _decode(stored.body, content_type)
+    if "html" in content_type:
         view = (
             f'<iframe sandbox="" referrerpolicy="no-referrer" loading="lazy" '
             f'title="saved response" srcdoc="{html.escape(text, quote=True)}"></iframe>'
@@ -303,7 +328,7 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: list[int]
 
 
 def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
-    budget = [EVIDENCE_BUDGET]
+    budget = _Budget(EVIDENCE_BUDGET)
     rows = [
         [
             _e(labels.term(p.key)),
@@ -323,7 +348,9 @@ def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _L
     return _table(head, rows, "censored")
 
 
-def _image(figure: Figure, alt: str) -> str:
+def _image(figure: Figure | None, alt: str) -> str:
+    if figure is None:
+        return '<p class="muted">No probe observations to draw.</p>'
     data = base64.b64encode(to_svg(figure).encode("utf-8")).decode("ascii")
     return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">'
 
@@ -337,10 +364,8 @@ def build_report(results: Path) -> Report:
     previous = snapshots[-2] if len(snapshots) > 1 else None
     probes = _latest_probes(latest)
     labels = _Labels([p.key for p in probes])
-    figures = {
-        "heatmap": _heatmap(probes, labels),
-        "timeline": _timeline(results, snapshots, labels),
-    }
+    heatmap = _heatmap(probes, labels)
+    timeline_chart = _timeline(results, snapshots, labels)
     if previous is not None:
         changes = _changes(diff_snapshots(previous, latest), labels)
         changes_title = f"Changes from {_e(previous.run_id)} to {_e(latest.run_id)}"
@@ -356,13 +381,14 @@ def build_report(results: Path) -> Report:
         status=_e(latest.status),
         generated=_e(utc_now()),
         summary=_summary(probes),
-        heatmap=_image(figures["heatmap"], "Heatmap of the latest verdicts, terms by platform"),
-        timeline=_image(figures["timeline"], "Verdicts of each term in every run"),
+        heatmap=_image(heatmap, "Heatmap of the latest verdicts, terms by platform"),
+        timeline=_image(timeline_chart, "Verdicts of each term in every run"),
         changes_title=changes_title,
         changes=changes,
         censored=_censored(probes, latest, results, labels),
     )
-    return Report(page, figures)
+    figures = {"heatmap": heatmap, "timeline": timeline_chart}
+    return Report(page, {name: figure for name, figure in figures.items() if figure is not None})
 
 
 def write_report(results: Path, out: Path, *, png_dir: Path | None = None) -> Path:

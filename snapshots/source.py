@@ -46,9 +46,10 @@ OBSERVATION_COLUMNS: dict[str, str] = {
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection whose timestamps print in UTC."""
+    """An in-memory DuckDB connection: timestamps in UTC, no progress bar on the terminal."""
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")
     return connection
 
 

@@ -181,7 +181,7 @@ def timeline(
     categories: Sequence[str] = (),
     since: date | datetime | None = None,
     with_points: bool = False,
-    batch: int = 1000,
+    batch: int = 100,
 ) -> Iterator[KeyTimeline]:
     """The timeline of every probe key under ``results``, in key order.
 

@@ -226,3 +226,12 @@ def test_diff_of_the_snapshots_the_real_demo_writes(tmp_path: Path) -> None:
     assert not any(
         c.key.split("/")[1] in {"weather", "noodles", "football"} for c in result.changes
     )
+
+
+def test_a_key_written_twice_counts_once_and_the_later_line_wins(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    write_snapshot(root, "a", "2026-11-01T10:00:00.000Z", [probe("x", "visible", count=10)])
+    twice = [probe("x", "censored", signal="notice"), probe("x", "visible", count=11)]
+    write_snapshot(root, "b", "2026-11-02T10:00:00.000Z", twice)
+    result = diff_snapshots(root / "a", root / "b")
+    assert (result.compared, result.unchanged, result.changes) == (1, 1, ())

@@ -114,6 +114,15 @@ def test_png_charts_for_papers(report: Path) -> None:
         assert pixels_of(png, STATE_COLOURS["notice"]) > 1000
 
 
+def test_a_lone_snapshot_without_observations_still_makes_a_page(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_snapshot(results, "starting", "2026-10-01T08:00:00.000Z", [], status="running")
+    page = write_report(results, tmp_path / "report.html", tmp_path / "png").read_text()
+    assert page.count("No probe observations to draw.") == 2
+    assert "Only one snapshot: nothing to compare yet." in page
+    assert not (tmp_path / "png" / "heatmap.png").exists()
+
+
 @needs_chromium
 def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     dom, shot = render(report, tmp_path)

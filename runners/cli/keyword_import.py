@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.markup import escape
 
 from ..importers import Format, ImportOptions, SourceError, import_file
 from .display import console
@@ -62,14 +61,14 @@ def import_command(
     try:
         data, report = import_file(fmt, source, options)
     except OSError as exc:
-        raise fail(escape(f"cannot read {source}: {exc.strerror}")) from None
+        raise fail(f"cannot read {source}: {exc.strerror}") from None
     except ValueError as exc:  # SourceError names file and line
         prefix = "" if isinstance(exc, SourceError) else "invalid option: "
-        raise fail(escape(f"{prefix}{exc}")) from None
+        raise fail(f"{prefix}{exc}") from None
     try:
         with output.open("w", encoding="utf-8") as out:
             yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
     except OSError as exc:
-        raise fail(escape(f"cannot write {output}: {exc.strerror}")) from None
+        raise fail(f"cannot write {output}: {exc.strerror}") from None
     for line in [*report.summary(), f"wrote {output}"]:
         console.print(line, soft_wrap=True, markup=False)

@@ -94,7 +94,11 @@ def print_diff(result: DiffResult, limit: int = _TABLE_ROWS) -> None:
         return
     table = Table(show_lines=False)
     for column in ("change", "key", "A", "B", "shift"):
-        table.add_column(column, justify="right" if column == "shift" else "left")
+        table.add_column(
+            column,
+            justify="right" if column == "shift" else "left",
+            overflow="fold" if column == "key" else "ellipsis",
+        )
     for change in result.changes[:limit]:
         style = _KIND_STYLES[change.kind]
         shift = change.shift if change.kind == ChangeKind.COUNT_SHIFT else None
@@ -188,7 +192,11 @@ def _print_timeline(entries: list[KeyTimeline]) -> None:
     legend = ", ".join(f"{code} {state}" for state, code in STATE_CODES.items())
     table = Table(caption=f"strip: oldest → newest (last {_STRIP_WIDTH}); {legend}")
     for column in ("key", "now", "flips", "first censored", "last censored", "seen", "strip"):
-        table.add_column(column, justify="right" if column in {"flips", "seen"} else "left")
+        table.add_column(
+            column,
+            justify="right" if column in {"flips", "seen"} else "left",
+            overflow="fold" if column == "key" else "ellipsis",
+        )
     for entry in entries:
         table.add_row(
             entry.key,
@@ -285,7 +293,9 @@ def write_report(results_dir: Path, out_path: Path, png_dir: Path | None = None)
     path = write(results_dir, out_path, png_dir=png_dir)
     console.print(f"report: {path}")
     if png_dir is not None:
-        console.print(f"charts: {png_dir / 'heatmap.png'}, {png_dir / 'timeline.png'}")
+        charts = [png_dir / f"{name}.png" for name in ("heatmap", "timeline")]
+        drawn = [str(chart) for chart in charts if chart.exists()]
+        console.print(f"charts: {', '.join(drawn) or 'none (no probe observations)'}")
     return path
 
 

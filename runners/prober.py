@@ -1,0 +1,177 @@
+"""One place that owns HTTP: send a query to a platform, paced and retried, and classify it.
+
+A :class:`Prober` holds a platform's ``httpx.AsyncClient`` and its pacer. Runs, trigger
+isolation and distributed workers all probe through it, so pacing, retries, Retry-After
+and redaction behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Protocol
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
+
+from probes.contract import Adapter, Query
+from probes.outcome import ErrorKind, Outcome
+
+from .config import RunConfig
+from .evidence import Exchange, Redactor
+from .pacing import TokenBucket
+
+__all__ = ["Attempted", "Pacer", "Prober"]
+
+
+class Pacer(Protocol):
+    """What pacing must offer: wait for a turn, and hold every turn until a deadline."""
+
+    async def acquire(self) -> None: ...
+
+    def pause_until(self, monotonic_deadline: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What the last attempt of a probe produced."""
+
+    outcome: Outcome
+    exchange: Exchange | None
+    method: str
+    url: str
+    status: int | None
+    attempts: int = 1
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:
+    pacing = adapter.pacing
+    return TokenBucket(
+        pacing.rate if config.rate is None else config.rate,
+        pacing.burst if config.burst is None else config.burst,
+    )
+
+
+class Prober:
+    """Sends queries to one platform. Use as ``async with Prober(...) as prober``."""
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        config: RunConfig,
+        *,
+        keep_exchanges: bool | None = None,
+        pacer: Pacer | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.config = config
+        self.redactor = Redactor().with_params(config.redact_params)
+        self.keep_exchanges = config.evidence if keep_exchanges is None else keep_exchanges
+        self.pacer: Pacer = pacer or default_pacer(adapter, config)
+        self.stop = stop or asyncio.Event()
+        self.headers = {"User-Agent": config.user_agent, **config.headers}
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Prober:
+        self._client = httpx.AsyncClient(
+            timeout=self.config.timeout,
+            follow_redirects=True,
+            proxy=self.config.proxy,
+            limits=httpx.Limits(max_connections=self.config.concurrency + 2),
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def probe(self, query: Query) -> Attempted:
+        """Send until an answer worth keeping or attempts run out; never raises for the platform."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_attempts),
+            wait=self._wait,
+            retry=retry_if_result(self._worth_retrying),
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        result: Attempted = await retrying(self._once, query)
+        attempts = int(retrying.statistics.get("attempt_number", 1))
+        return Attempted(
+            result.outcome, result.exchange, result.method, result.url, result.status, attempts
+        )
+
+    def _worth_retrying(self, result: Attempted) -> bool:
+        if self.stop.is_set() or not result.outcome.retryable:
+            return False
+        retry_after = result.outcome.retry_after
+        return retry_after is None or retry_after <= self.config.max_retry_after
+
+    def _wait(self, state: RetryCallState) -> float:
+        result: Attempted | None = state.outcome.result() if state.outcome else None
+        if result is not None and result.outcome.retry_after is not None:
+            return 0.0  # the pacer is paused until Retry-After has passed
+        return float(min(60.0, self.config.backoff * 2 ** (state.attempt_number - 1)))
+
+    async def _once(self, query: Query) -> Attempted:
+        assert self._client is not None, "use the prober as an async context manager"
+        request = self.adapter.request(query)
+        # The run's headers (User-Agent, vantage headers) go under the adapter's own. The
+        # client's cookie jar is never merged in: no cookies are sent unless given.
+        for name, value in self.headers.items():
+            request.headers.setdefault(name, value)
+        await self.pacer.acquire()
+        try:
+            response = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            return self._transport_error(request, ErrorKind.TIMEOUT, exc)
+        except httpx.HTTPError as exc:
+            return self._transport_error(request, ErrorKind.NETWORK, exc)
+        status = response.status_code
+        if status == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                self.pacer.pause_until(time.monotonic() + retry_after)
+            outcome = Outcome.failed(
+                ErrorKind.RATE_LIMITED,
+                f"HTTP 429, Retry-After {retry_after}",
+                retry_after=retry_after,
+            )
+        elif status >= 500:
+            outcome = Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {status}")
+        else:
+            outcome = self.adapter.classify(query, response)
+        exchange = Exchange.capture(response, self.redactor) if self.keep_exchanges else None
+        return Attempted(
+            outcome, exchange, request.method, self.redactor.url(str(response.url)), status
+        )
+
+    def _transport_error(
+        self, request: httpx.Request, kind: ErrorKind, exc: Exception
+    ) -> Attempted:
+        detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        url = self.redactor.url(str(request.url))
+        return Attempted(Outcome.failed(kind, detail), None, request.method, url, None)
