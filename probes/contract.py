@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ __all__ = [
     "Query",
     "ResultPage",
     "domain_of",
+    "retry_after_seconds",
 ]
 
 
@@ -80,6 +83,21 @@ class Case:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     note: str = ""
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def domain_of(url: str) -> str:
@@ -166,6 +184,12 @@ class Adapter:
                 else (0 if row.signal is Signal.ZERO_RESULTS else None),
                 items=page.items if page else (),
                 fingerprint=row.name,
+            )
+        if response.status_code == 429:
+            return Outcome.failed(
+                ErrorKind.RATE_LIMITED,
+                "HTTP 429",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if response.status_code != 200:
             return Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {response.status_code}")

@@ -100,7 +100,10 @@ def _scope_value(scope: str, response: httpx.Response, body: str) -> str | None:
     if scope == "status":
         return str(response.status_code)
     if scope == "url":
-        return str(response.url) if response.request is not None else None
+        try:
+            return str(response.url)
+        except RuntimeError:  # a response built without its request has no URL
+            return None
     if scope == "title":
         found = _TITLE.search(body)
         return found.group(1).strip() if found else None

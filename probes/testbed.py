@@ -24,11 +24,11 @@ class TestbedAdapter(Adapter):
     pacing = Pacing(rate=0, burst=1)
     allowlist_name = "cn-official"
     cases = (
-        Case("visible.html", Verdict.VISIBLE, count=412187, query="天气"),
+        Case("visible.html", Verdict.VISIBLE, count=246889, query="天气"),
         Case("notice.html", Verdict.CENSORED, Signal.NOTICE, query="习近平"),
-        Case("partial.html", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=137396, query="六四"),
+        Case("partial.html", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=281128, query="六四"),
         Case("zero.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
-        Case("soft.html", Verdict.CENSORED, Signal.SOFT, count=22, query="新疆"),
+        Case("soft.html", Verdict.CENSORED, Signal.SOFT, count=16, query="新疆"),
         Case("captcha.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case("login.html", Verdict.ERROR, error=ErrorKind.LOGIN_WALL),
         Case("visible.html", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=503),

@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Protocol
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from probes.contract import Adapter, Query
+from probes.contract import Adapter, Query, retry_after_seconds
 from probes.outcome import ErrorKind, Outcome
 
 from .config import RunConfig
@@ -46,21 +44,6 @@ class Attempted:
     url: str
     status: int | None
     attempts: int = 1
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:

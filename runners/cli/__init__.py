@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from . import (
-    keyword_import,  # noqa: F401
-    keywords,
-)
+from . import adapters, keywords
+from . import keyword_import as _keyword_import  # noqa: F401 - registers `keywords import`
 from .demo import demo_command
 from .evidence import evidence_command
+from .isolate import isolate_command
+from .results import diff_command, export_command, report_command, timeline_command
 from .run import run_command
 from .serve import testbed_command
 
@@ -25,7 +25,20 @@ app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("testbed")(testbed_command)
 app.command("evidence")(evidence_command)
+app.command("isolate")(isolate_command)
+app.command("diff")(diff_command)
+app.command("timeline")(timeline_command)
+app.command("export")(export_command)
+app.command("report")(report_command)
 app.add_typer(keywords.app, name="keywords")
+app.add_typer(adapters.app, name="adapters")
+
+
+@adapters.app.callback(invoke_without_command=True)
+def _adapters_default(context: typer.Context) -> None:
+    """List the platform adapters, or start a new one (`adapters new NAME`)."""
+    if context.invoked_subcommand is None:
+        adapters.list_adapters()
 
 
 def main() -> None:

@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
+from snapshots.diff import diff_snapshots
 from testbed import TestbedConfig, load_rules, serve_in_thread
 
 from ..config import RunConfig
 from ..execute import make_plan
 from .display import console, print_summary
+from .results import print_diff, write_report
 from .run import fail, run_plan
 
 _REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
@@ -23,8 +25,11 @@ def demo_command(
     keyword_list: Annotated[
         Path, typer.Option("--list", help="Keyword list to probe.")
     ] = _REPO_KEYWORDS,
+    report_path: Annotated[
+        Path, typer.Option("--report", help="Where to write the HTML report.")
+    ] = Path("report.html"),
 ) -> None:
-    """Start the testbed on a free loopback port and probe the demo list at epoch 1, then epoch 2."""
+    """Start the testbed on loopback, probe the demo list at epoch 1 and 2, diff, and report."""
     if not keyword_list.exists():
         raise fail(
             f"{keyword_list} not found: run the demo from a censorprobe checkout or give --list"
@@ -52,3 +57,6 @@ def demo_command(
     console.print(
         f"two snapshots written: {snapshots[0].name} (epoch 1), {snapshots[1].name} (epoch 2)"
     )
+    console.print("what changed between epoch 1 and epoch 2:")
+    print_diff(diff_snapshots(snapshots[0], snapshots[1]))
+    write_report(out, report_path)

@@ -26,7 +26,9 @@ EXIT_INTERRUPTED = 130
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
@@ -139,6 +141,17 @@ def run_command(
         str | None, typer.Option(help="Name the run (default: UTC time + random).")
     ] = None,
     resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
+    isolate: Annotated[
+        bool,
+        typer.Option(
+            "--isolate",
+            help="After a complete run, isolate the trigger of each censored combination or "
+            "long text (isolations.jsonl).",
+        ),
+    ] = False,
+    isolate_budget: Annotated[
+        int | None, typer.Option(min=1, help="Most queries per isolation (with --isolate).")
+    ] = None,
 ) -> None:
     """Probe every term of the LISTS on each --platform and write a snapshot."""
     try:
@@ -188,4 +201,14 @@ def run_command(
         raise fail(
             f"run interrupted; resume with: censorprobe run --resume {result.run_id} --out {out}",
             EXIT_INTERRUPTED,
+        )
+    if isolate:
+        from ..isolate_run import ISOLATIONS, isolate_snapshot
+
+        records = asyncio.run(isolate_snapshot(result.folder, config, budget=isolate_budget))
+        found = sum(1 for record in records if record["trigger"])
+        failed = sum(1 for record in records if record["error"])
+        print(
+            f"isolations: {len(records)} new ({found} triggers, {failed} failed): "
+            f"{result.folder / ISOLATIONS}"
         )

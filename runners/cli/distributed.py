@@ -1,0 +1,181 @@
+"""``censorprobe dispatch`` and ``censorprobe worker``: one measurement from many vantage points.
+
+Celery and Redis are an optional extra (``pip install 'censorprobe[distributed]'``); they are
+imported only when one of these commands runs, so a local run never needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from probes.contract import AdapterConfigError
+from probes.registry import UnknownAdapterError
+
+from ..config import RunConfig
+from ..execute import NoControlsError, make_plan
+from ..keywords import KeywordListsInvalid
+from ..snapshot import SnapshotError, read_manifest, run_dir
+from .display import err_console, print_summary
+from .run import EXIT_INTERRUPTED, _base_urls, fail
+
+__all__ = ["dispatch_command", "worker_command"]
+
+
+def _distributed() -> Any:
+    """The distributed package, or a clear error if the extra is not installed."""
+    try:
+        import celery  # noqa: F401
+        import redis  # noqa: F401
+    except ImportError:
+        raise fail(
+            "distributed runs need Celery and Redis: pip install 'censorprobe[distributed]'"
+        ) from None
+    from .. import distributed
+    from ..distributed import coordinator, tasks  # noqa: F401 - registers the task
+
+    return distributed
+
+
+def dispatch_command(
+    lists: Annotated[list[Path] | None, typer.Argument(help="Keyword list files (YAML).")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", "-p", help="Adapter name; repeatable.")
+    ] = None,
+    vantage: Annotated[
+        str | None, typer.Option(help="Vantage points, comma-separated (each needs a worker).")
+    ] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(help="Point an adapter elsewhere (testbed, mirror): URL or PLATFORM=URL."),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Requests/s per platform and vantage, shared by its workers (0 = unpaced)."
+        ),
+    ] = None,
+    burst: Annotated[int | None, typer.Option(help="Burst size per platform and vantage.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Probes in flight per batch.")] = 4,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per probe, retries included.")] = 5,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
+    backoff: Annotated[float, typer.Option(help="First retry back-off in seconds.")] = 1.0,
+    batch_size: Annotated[
+        int, typer.Option(help="Probes per batch; each batch is judged by its own controls.")
+    ] = 25,
+    deadline: Annotated[
+        float | None,
+        typer.Option(help="Stop waiting after S seconds; what is missing can be resumed."),
+    ] = None,
+    no_evidence: Annotated[
+        bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    run_id: Annotated[str | None, typer.Option(help="Name the run.")] = None,
+    resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
+) -> None:
+    """Send the LISTS' probes to the workers of each --vantage and write one snapshot."""
+    _distributed()
+    from ..distributed.coordinator import dispatch
+
+    try:
+        if resume:
+            manifest = read_manifest(run_dir(out, resume))
+            config = RunConfig.model_validate(manifest["config"])
+            vantages = list(manifest.get("vantages") or [])
+        else:
+            if not lists or not platform or not vantage:
+                raise fail("give keyword LISTS, --platform and --vantage (or --resume RUN_ID)")
+            vantages = [name.strip() for name in vantage.split(",") if name.strip()]
+            config = RunConfig(
+                lists=[path.resolve() for path in lists],
+                platforms=platform,
+                base_urls=_base_urls(base_url or [], platform),
+                vantage=",".join(vantages),
+                rate=rate,
+                burst=burst,
+                concurrency=concurrency,
+                max_attempts=max_attempts,
+                timeout=timeout,
+                backoff=backoff,
+                evidence=not no_evidence,
+            )
+        plan = make_plan(config)
+        stopping = {"stop": False}
+
+        def on_signal(*_: object) -> None:
+            stopping["stop"] = True
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, on_signal)
+        result = dispatch(
+            plan,
+            vantages,
+            out,
+            run_id=resume or run_id,
+            resume=bool(resume),
+            deadline=deadline,
+            batch_size=batch_size,
+            should_stop=lambda: stopping["stop"],
+        )
+    except KeywordListsInvalid as exc:
+        raise fail(f"invalid keyword lists; nothing was run:\n{exc}") from None
+    except (
+        AdapterConfigError,
+        UnknownAdapterError,
+        NoControlsError,
+        SnapshotError,
+        ValueError,
+    ) as exc:
+        raise fail(str(exc)) from None
+    for name in result.no_worker:
+        err_console.print(
+            f"[yellow]warning:[/yellow] no live worker consumed vantage {name!r} when the run started"
+        )
+    for name, count in sorted(result.outstanding.items()):
+        err_console.print(f"[yellow]vantage {name!r}:[/yellow] {count} batch(es) not answered")
+    print_summary(result.run_id, result.status, result.counts)
+    print(f"snapshot: {result.folder}")
+    if result.status != "complete":
+        raise fail(
+            f"run incomplete; resume with: censorprobe dispatch --resume {result.run_id} --out {out}",
+            EXIT_INTERRUPTED,
+        )
+
+
+def worker_command(
+    vantage: Annotated[str, typer.Option(help="The vantage point this worker measures from.")],
+    concurrency: Annotated[int, typer.Option(help="Batches probed at once.")] = 2,
+    proxy: Annotated[
+        str | None, typer.Option(help="Proxy of this vantage point (http:// or socks5://).")
+    ] = None,
+    pool: Annotated[str, typer.Option(help="Celery pool: threads or prefork.")] = "threads",
+) -> None:
+    """Consume the batches of one vantage point (queue vantage.NAME) until stopped."""
+    _distributed()
+    start_worker(vantage, concurrency=concurrency, proxy=proxy, pool=pool)
+
+
+def start_worker(
+    vantage: str, *, concurrency: int = 2, proxy: str | None = None, pool: str = "threads"
+) -> None:
+    """Run a Celery worker on ``vantage.<vantage>`` in this process (blocks)."""
+    from ..distributed import tasks  # noqa: F401 - registers the task
+    from ..distributed.app import app, queue_of
+
+    if proxy:
+        os.environ[tasks.PROXY_ENV] = proxy
+    worker = app.Worker(
+        queues=[queue_of(vantage)],
+        concurrency=concurrency,
+        pool=pool,
+        hostname=f"{vantage}-{os.getpid()}@%h",
+        loglevel="WARNING",
+        without_gossip=True,
+        without_mingle=True,
+    )
+    worker.start()

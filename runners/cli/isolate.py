@@ -1,0 +1,96 @@
+"""``censorprobe isolate``: find which keywords of a censored text trigger the censorship."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from probes.contract import AdapterConfigError
+from probes.registry import UnknownAdapterError, get_adapter
+
+from ..config import RunConfig
+from ..isolate_run import IsolationError, IsolationResult, isolate_text
+from ..isolation import BudgetExceeded
+from ..prober import Prober
+from .run import fail
+
+__all__ = ["isolate_command"]
+
+
+def _text_of(text: str | None, file: Path | None) -> str:
+    if (text is None) == (file is None):
+        raise fail("give the TEXT to isolate or --file F (one of them)")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise fail(f"{file}: cannot read: {exc.strerror}") from None
+    assert text is not None
+    text = text.strip()
+    if not text:
+        raise fail("the text to isolate is empty")
+    return text
+
+
+def isolate_command(
+    platform: Annotated[str, typer.Option("--platform", "-p", help="Adapter name.")],
+    text: Annotated[str | None, typer.Argument(help="The censored text to isolate.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the text from this file (UTF-8).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Point the adapter elsewhere (testbed, mirror).")
+    ] = None,
+    budget: Annotated[
+        int | None, typer.Option(min=1, help="Most queries to send, the re-check included.")
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Requests/s (0 = unpaced, loopback only).")
+    ] = None,
+    max_attempts: Annotated[int, typer.Option(help="Attempts per query, retries included.")] = 5,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
+    backoff: Annotated[
+        float, typer.Option(help="First retry back-off in seconds (doubles).")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Isolate the keywords of TEXT that --platform censors, one real query at a time."""
+    text = _text_of(text, file)
+    try:
+        config = RunConfig(
+            lists=[],
+            platforms=[platform],
+            base_urls={platform: base_url} if base_url else {},
+            rate=rate,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            backoff=backoff,
+            evidence=False,
+        )
+        adapter = get_adapter(platform)(base_url=base_url)
+        adapter.check_ready()
+    except (AdapterConfigError, UnknownAdapterError, ValueError) as exc:
+        raise fail(str(exc)) from None
+
+    async def main() -> IsolationResult:
+        async with Prober(adapter, config, keep_exchanges=False) as prober:
+            return await isolate_text(text, prober, budget=budget)
+
+    try:
+        result = asyncio.run(main())
+    except IsolationError as exc:
+        raise fail(f"{exc}; no trigger was found") from None
+    except BudgetExceeded as exc:
+        raise fail(f"{exc}; no trigger was found (raise --budget)") from None
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    elif result.trigger is None:
+        print("not censored")
+        print(f"queries: {result.queries}")
+    else:
+        print(f"trigger: {' + '.join(result.trigger)}")
+        print(f"queries: {result.queries}")

@@ -1,0 +1,1 @@
+"""Distributed runs: one measurement from many vantage points, spread with Celery over Redis."""

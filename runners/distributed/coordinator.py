@@ -1,0 +1,270 @@
+"""The coordinator: plan a run, send its batches to each vantage's queue, write one snapshot.
+
+:func:`dispatch` plans the run with :func:`runners.execute.make_plan`, once per vantage
+point (the vantage is part of every key), cuts each platform's probes into batches and
+enqueues them on ``vantage.<name>``. Each batch carries its own controls (see
+:mod:`runners.distributed.tasks`), so the window that judges a probe is its batch. Results
+are collected as they come back and written to one ordinary snapshot — observations,
+evidence (WARC) and manifest — exactly as a local run writes them; the first result per key
+wins (a re-delivered batch may come back twice). ``resume`` skips every key already
+written; ``deadline`` bounds the wait, and vantages with no live worker are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from ..evidence import EvidenceWriter
+from ..execute import TOOL_VERSION, Plan, _check_same_lists
+from ..plan import Probe
+from ..snapshot import EVIDENCE, SCHEMA, SnapshotWriter, new_run_id
+from .app import app as default_app
+from .app import queue_of
+from .tasks import exchange_from_json
+
+__all__ = ["DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
+
+_MAX_ITEMS = 5
+ObservationHook = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class DispatchResult:
+    run_id: str
+    folder: Path
+    status: str
+    counts: dict[str, Any]
+    #: vantages that had no live worker when the run started
+    no_worker: list[str] = field(default_factory=list)
+    #: vantage -> number of batches still outstanding when the run ended
+    outstanding: dict[str, int] = field(default_factory=dict)
+
+
+def vantage_plan(plan: Plan, vantage: str) -> Plan:
+    """The same plan measured from ``vantage`` (keys carry the vantage)."""
+    return Plan(
+        plan.config.model_copy(update={"vantage": vantage}), plan.lists, plan.adapters, plan.shard
+    )
+
+
+def live_vantages(vantages: list[str], app: Any = default_app, timeout: float = 1.0) -> set[str]:
+    """The vantages at least one live worker consumes (asks the workers over the broker)."""
+    replies = app.control.inspect(timeout=timeout).active_queues() or {}
+    queues = {queue["name"] for worker in replies.values() for queue in worker}
+    return {vantage for vantage in vantages if queue_of(vantage) in queues}
+
+
+def _manifest(plan: Plan, vantages: list[str]) -> dict[str, Any]:
+    return {
+        "tool": {"name": "censorprobe", "version": TOOL_VERSION},
+        "adapters": {name: adapter.version for name, adapter in plan.adapters.items()},
+        "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
+        "lists": [
+            {"id": loaded.content.id, "path": str(loaded.path), "sha256": loaded.sha256}
+            for loaded in plan.lists
+        ],
+        "vantage": ",".join(vantages),
+        "vantages": vantages,
+        "distributed": True,
+        "shard": plan.config.shard,
+        "config": plan.config.public(),
+    }
+
+
+def _plain(probe: Probe) -> dict[str, Any]:
+    return {"key": probe.key, "parts": list(probe.term.parts)}
+
+
+def _batches(probes: Iterator[Probe], size: int) -> Iterator[list[Probe]]:
+    while batch := list(islice(probes, size)):
+        yield batch
+
+
+def observation(
+    run_id: str,
+    probe: Probe,
+    adapter_version: str,
+    row: dict[str, Any],
+    ref: dict[str, Any] | None,
+    *,
+    check: int | None = None,
+    window: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """One observation line, field for field as ``PlatformRun._commit`` writes it."""
+    found = {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "key": probe.key,
+        "role": "control" if probe.control else "probe",
+        "term": probe.term.to_json(),
+        "query": probe.query.text,
+        "platform": probe.platform,
+        "adapter_version": adapter_version,
+        "vantage": probe.vantage,
+        "started_at": row["started_at"],
+        "elapsed_ms": row["elapsed_ms"],
+        "attempts": row["attempts"],
+        "request": row["request"],
+        **row["outcome"],
+        "evidence": ref,
+    }
+    found["items"] = found["items"][:_MAX_ITEMS]
+    if check is not None:
+        found["check"] = check
+    if window is not None:
+        found["controls"] = {"opening": window[0], "closing": window[1]}
+    return found
+
+
+@dataclass
+class _Batch:
+    vantage: str
+    platform: str
+    probes: dict[str, Probe]
+    controls: list[Probe]
+
+
+def dispatch(
+    plan: Plan,
+    vantages: list[str],
+    results: Path,
+    *,
+    run_id: str | None = None,
+    resume: bool = False,
+    deadline: float | None = None,
+    batch_size: int = 25,
+    app: Any = default_app,
+    on_observation: ObservationHook | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    poll: float = 0.05,
+) -> DispatchResult:
+    """Run ``plan`` from every vantage on the workers; write one snapshot under ``results``."""
+    from .tasks import probe_batch
+
+    results.mkdir(parents=True, exist_ok=True)
+    if resume:
+        assert run_id is not None
+        writer = SnapshotWriter.reopen(results, run_id)
+        _check_same_lists(plan, writer.manifest)
+    else:
+        writer = SnapshotWriter.create(results, run_id or new_run_id(), _manifest(plan, vantages))
+    run_id = writer.manifest["run_id"]
+    config = plan.config
+    evidence = (
+        EvidenceWriter(
+            writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
+        )
+        if config.evidence
+        else None
+    )
+    status = "interrupted"
+    no_worker: list[str] = []
+    pending: dict[str, tuple[Any, _Batch]] = {}
+    try:
+        live = live_vantages(vantages, app)
+        no_worker = [vantage for vantage in vantages if vantage not in live]
+        settings = config.model_dump(mode="json")
+        settings.pop("headers", None)
+        settings.pop("proxy", None)  # each worker has its own
+        for vantage in vantages:
+            here = vantage_plan(plan, vantage)
+            for platform in plan.adapters:
+                controls = here.controls(platform)
+                for chunk in _batches(here.probes(platform, writer.done), batch_size):
+                    task = probe_batch.apply_async(
+                        args=(
+                            run_id,
+                            platform,
+                            settings,
+                            vantage,
+                            [_plain(p) for p in chunk],
+                            [_plain(c) for c in controls],
+                        ),
+                        queue=queue_of(vantage),
+                    )
+                    pending[task.id] = (
+                        task,
+                        _Batch(vantage, platform, {p.key: p for p in chunk}, controls),
+                    )
+        ends = None if deadline is None else time.monotonic() + deadline
+        checks = dict(writer.last_check)
+        while pending and not should_stop():
+            if ends is not None and time.monotonic() > ends:
+                break
+            progressed = False
+            for task_id, (task, sent) in list(pending.items()):
+                if not task.ready():
+                    continue
+                progressed = True
+                del pending[task_id]
+                if task.failed():
+                    continue  # its keys stay missing: the run ends interrupted
+                body = task.get(propagate=False)
+                task.forget()
+                _write_batch(writer, evidence, run_id, sent, body, checks, on_observation)
+            if not progressed:
+                time.sleep(poll)
+        missing = any(
+            True
+            for vantage in vantages
+            for platform in plan.adapters
+            for _ in vantage_plan(plan, vantage).probes(platform, writer.done)
+        )
+        status = "interrupted" if missing else "complete"
+    finally:
+        for task, _ in pending.values():
+            task.revoke()  # best effort: live workers drop it; resume re-sends what is missing
+        if evidence is not None:
+            evidence.close()
+        writer.finish(status)
+    outstanding: dict[str, int] = {}
+    for _, left in pending.values():
+        outstanding[left.vantage] = outstanding.get(left.vantage, 0) + 1
+    return DispatchResult(
+        run_id, writer.folder, status, writer.manifest["counts"], no_worker, outstanding
+    )
+
+
+def _write_batch(
+    writer: SnapshotWriter,
+    evidence: EvidenceWriter | None,
+    run_id: str,
+    batch: _Batch,
+    body: dict[str, Any],
+    checks: dict[str, int],
+    on_observation: ObservationHook | None,
+) -> None:
+    fresh = [
+        row
+        for row in body["probes"]
+        if row["key"] in batch.probes and row["key"] not in writer.done
+    ]
+    if not fresh:
+        return  # a re-delivered batch whose probes are all written already
+    version = body["adapter_version"]
+    by_key = {control.key: control for control in batch.controls}
+
+    def commit(probe: Probe, row: dict[str, Any], **where: Any) -> None:
+        ref = None
+        exchange = exchange_from_json(row.get("exchange"))
+        if evidence is not None and exchange is not None:
+            ref = evidence.write(exchange, probe.key).to_json()
+        line = observation(run_id, probe, version, row, ref, **where)
+        writer.append(line)
+        if on_observation is not None:
+            on_observation(line)
+
+    # Check numbers run per platform across vantages, as `last_check` counts them on resume.
+    opening = checks.get(batch.platform, 0) + 1
+    closing = opening + 1
+    checks[batch.platform] = closing
+    for number, rows in ((opening, body["opening"]), (closing, body["closing"])):
+        for row in rows:
+            commit(by_key[row["key"]], row, check=number)
+    for row in fresh:
+        commit(batch.probes[row["key"]], row, window=(opening, closing))

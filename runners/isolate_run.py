@@ -1,0 +1,197 @@
+"""Trigger isolation through the runner: every oracle call is a real, paced, retried probe.
+
+:mod:`runners.isolation` is the pure search; this module gives it an oracle that sends each
+query through a :class:`~runners.prober.Prober` (the platform's pacing, retries, Retry-After,
+classification) with the fragments joined by the adapter's separator. An answer that is still
+an error after the Prober's retries ends the isolation with :class:`IsolationError`: an error is
+never read as "not censored". The trigger found is sent once more on its own (the re-check) to
+guard against a platform that answered inconsistently; that probe is counted.
+
+:func:`isolate_snapshot` isolates the censored combinations and long texts of a finished run and
+appends one JSON line per isolation to ``isolations.jsonl`` in the snapshot (resumable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from probes.contract import Adapter, Query
+from probes.outcome import Verdict
+from probes.registry import get_adapter
+
+from .config import RunConfig
+from .isolation import BudgetExceeded, isolate_async
+from .prober import Prober
+from .snapshot import iter_observations
+
+__all__ = [
+    "ISOLATIONS",
+    "LONG_TEXT",
+    "IsolationError",
+    "IsolationResult",
+    "isolate_snapshot",
+    "isolate_text",
+    "wants_isolation",
+]
+
+ISOLATIONS = "isolations.jsonl"
+#: A censored text longer than this (in characters) is worth isolating even as one keyword.
+LONG_TEXT = 12
+
+
+class IsolationError(RuntimeError):
+    """A probe of the isolation ended in an error (after retries), or the re-check failed."""
+
+    def __init__(self, kind: str, query: str, detail: str | None, calls: int) -> None:
+        message = f"isolation stopped after {calls} queries: {kind} on query {query!r}"
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)
+        self.kind = kind
+        self.query = query
+        self.detail = detail
+        self.calls = calls
+
+
+@dataclass(frozen=True)
+class IsolationResult:
+    """``trigger`` is None when the text is not censored; ``queries`` counts every probe sent
+    (the re-check included)."""
+
+    trigger: tuple[str, ...] | None
+    queries: int
+    platform: str
+    separator: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trigger": list(self.trigger) if self.trigger is not None else None,
+            "queries": self.queries,
+            "platform": self.platform,
+            "text_length": len(self.text),
+        }
+
+
+async def isolate_text(text: str, prober: Prober, *, budget: int | None = None) -> IsolationResult:
+    """Isolate the rule that censors ``text`` on the prober's platform.
+
+    Raises :class:`IsolationError` when a probe ends in an error or the re-check of the trigger
+    is not censored, and :class:`~runners.isolation.BudgetExceeded` when more than ``budget``
+    queries (the re-check included) would be needed.
+    """
+    adapter: Adapter = prober.adapter
+    separator = adapter.separator
+    calls = 0
+
+    async def censored(fragments: Sequence[str]) -> bool:
+        nonlocal calls
+        query = Query.of(tuple(fragments), separator)
+        calls += 1
+        attempted = await prober.probe(query)
+        outcome = attempted.outcome
+        if outcome.verdict is Verdict.ERROR:
+            kind = outcome.error.value if outcome.error else "error"
+            raise IsolationError(kind, query.text, outcome.detail, calls)
+        return outcome.verdict is Verdict.CENSORED
+
+    isolation = await isolate_async(text, censored, budget=budget)
+    if isolation.trigger is None:
+        return IsolationResult(None, isolation.calls, adapter.name, separator, text)
+    if budget is not None and isolation.calls >= budget:
+        raise BudgetExceeded(budget, isolation.calls)
+    if not await censored(isolation.trigger):
+        query = Query.of(isolation.trigger, separator).text
+        raise IsolationError(
+            "inconsistent",
+            query,
+            "the trigger found is not censored when sent again: the platform answers "
+            "inconsistently",
+            calls,
+        )
+    return IsolationResult(isolation.trigger, isolation.calls + 1, adapter.name, separator, text)
+
+
+def wants_isolation(observation: dict[str, Any]) -> bool:
+    """A censored probe of a combination or of a long text."""
+    if observation.get("role") != "probe" or observation.get("verdict") != "censored":
+        return False
+    term = observation.get("term") or {}
+    return len(term.get("parts") or ()) > 1 or len(observation.get("query") or "") > LONG_TEXT
+
+
+def _done_keys(path: Path) -> set[str]:
+    """Keys already isolated; a torn last line (a kill mid-write) is dropped."""
+    if not path.exists():
+        return set()
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        path.write_bytes(data)
+    return {json.loads(line)["key"] for line in data.splitlines() if line.strip()}
+
+
+def _pending(folder: Path, done: set[str]) -> Iterator[dict[str, Any]]:
+    for observation in iter_observations(folder):
+        if wants_isolation(observation) and observation["key"] not in done:
+            yield observation
+
+
+async def isolate_snapshot(
+    folder: Path, config: RunConfig, budget: int | None = None
+) -> list[dict[str, Any]]:
+    """Isolate every censored combination or long text of a finished snapshot.
+
+    Appends ``{key, platform, query, trigger, queries, error}`` per isolation to
+    ``folder/isolations.jsonl`` and returns the records written. Keys already in the file are
+    skipped, so an interrupted pass resumes. An isolation that fails (an error answer, the
+    budget) is recorded with ``trigger: null`` and its ``error``; the others go on.
+    """
+    path = folder / ISOLATIONS
+    done = _done_keys(path)
+    by_platform: dict[str, list[dict[str, Any]]] = {}
+    for observation in _pending(folder, done):
+        by_platform.setdefault(observation["platform"], []).append(observation)
+    written: list[dict[str, Any]] = []
+    with path.open("a", encoding="utf-8") as out:
+        for platform, pending in by_platform.items():
+            adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
+            adapter.check_ready()
+            async with Prober(adapter, config, keep_exchanges=False) as prober:
+                for observation in pending:
+                    record = await _isolate_one(observation, prober, budget)
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    out.flush()
+                    written.append(record)
+    return written
+
+
+async def _isolate_one(
+    observation: dict[str, Any], prober: Prober, budget: int | None
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "key": observation["key"],
+        "platform": observation["platform"],
+        "query": observation["query"],
+        "trigger": None,
+        "queries": 0,
+        "error": None,
+    }
+    try:
+        result = await isolate_text(observation["query"], prober, budget=budget)
+    except IsolationError as exc:
+        record.update(queries=exc.calls, error=str(exc))
+    except BudgetExceeded as exc:
+        record.update(queries=exc.calls, error=str(exc))
+    else:
+        record.update(
+            trigger=list(result.trigger) if result.trigger is not None else None,
+            queries=result.queries,
+        )
+        if result.trigger is None:
+            record["error"] = "not censored any more: the platform changed since the run"
+    return record

@@ -1,0 +1,338 @@
+"""Run profiles: a named, scheduled measurement run described in one YAML file.
+
+A profile says what to probe (keyword lists, platforms), how politely (pacing), from where
+(vantage: a label, an optional proxy and an optional headers file), how often (cadence: a
+five-field cron expression or an interval such as ``6h``), where snapshots go, and how many
+to keep. ``censorprobe schedule`` turns it into systemd, cron or GitHub Actions files,
+``censorprobe run-profile`` runs it once, and ``censorprobe daemon`` runs it on its cadence.
+
+```yaml
+name: cn-core-6h                  # letters, digits, . _ - ; prefixes every run id
+lists: [../cn-core.yaml]          # paths relative to this file
+platforms: [weibo, baidu]
+base_urls: {weibo: https://mirror.example}     # optional
+pacing: {rate: 0.5, burst: 2, concurrency: 2}  # all optional
+vantage: {name: home-dsl, proxy: socks5://127.0.0.1:1080, headers: cookies.txt}
+cadence: "0 */6 * * *"            # or an interval: 30s, 30m, 6h, 1d
+output: ../../results/cn-core     # relative to this file
+retention: {keep_last: 30, max_age_days: 90}   # optional; both optional
+```
+
+Paths are resolved against the profile's folder, so a profile can be installed anywhere.
+Errors name the file, the line and the field, like keyword-list errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from .config import RunConfig
+from .execute import RunResult, execute, make_plan
+from .keywords import KeywordError
+from .snapshot import SnapshotError, new_run_id, read_manifest
+from .yamlmarks import YamlSyntaxError, load_marked
+
+__all__ = [
+    "Cadence",
+    "Pacing",
+    "Profile",
+    "ProfileInvalid",
+    "Retention",
+    "Vantage",
+    "apply_retention",
+    "latest_interrupted",
+    "load_profile",
+    "parse_cadence",
+    "profile_runs",
+    "read_headers",
+    "run_profile",
+    "to_run_config",
+]
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Either ``interval`` (seconds) or ``cron`` (five fields, UTC), never both."""
+
+    text: str
+    interval: int | None = None
+    cron: str | None = None
+
+
+def parse_cadence(text: str) -> Cadence:
+    """``30s``/``30m``/``6h``/``1d`` or a five-field cron expression; ValueError otherwise."""
+    match = _INTERVAL.match(text)
+    if match:
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if seconds <= 0:
+            raise ValueError("an interval must be longer than zero")
+        return Cadence(text, interval=seconds)
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"{text!r} is neither an interval (30m, 6h, 1d) nor a cron expression of 5 fields"
+        )
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(text, timezone=UTC)
+    except ValueError as exc:
+        raise ValueError(f"bad cron expression {text!r}: {exc}") from None
+    return Cadence(" ".join(fields), cron=" ".join(fields))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pacing(_Strict):
+    #: Requests per second per platform; None = the adapter's polite default; 0 = unpaced.
+    rate: float | None = Field(default=None, ge=0)
+    burst: int | None = Field(default=None, ge=1)
+    concurrency: int = Field(default=4, ge=1)
+
+
+class Vantage(_Strict):
+    name: Name = "local"
+    proxy: str | None = None
+    #: File of ``Name: value`` lines (cookies ...); read at each run, never recorded.
+    headers: str | None = None
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(https?|socks5h?)://", value):
+            raise ValueError("a proxy URL starts with http://, https://, socks5:// or socks5h://")
+        return value
+
+
+class Retention(_Strict):
+    keep_last: int | None = Field(default=None, ge=1)
+    max_age_days: float | None = Field(default=None, gt=0)
+
+
+class Profile(_Strict):
+    name: Name
+    lists: list[str] = Field(min_length=1)
+    platforms: list[str] = Field(min_length=1)
+    base_urls: dict[str, str] = {}
+    pacing: Pacing = Pacing()
+    vantage: Vantage = Vantage()
+    cadence: str
+    output: str
+    retention: Retention = Retention()
+    #: The folder of the profile file; paths in the profile are relative to it.
+    root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("cadence")
+    @classmethod
+    def _cadence(cls, value: str) -> str:
+        parse_cadence(value)
+        return value
+
+    @property
+    def schedule(self) -> Cadence:
+        return parse_cadence(self.cadence)
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.output).resolve()
+
+    def list_paths(self) -> list[Path]:
+        return [(self.root / path).resolve() for path in self.lists]
+
+    def headers_path(self) -> Path | None:
+        return (self.root / self.vantage.headers).resolve() if self.vantage.headers else None
+
+
+class ProfileInvalid(ValueError):
+    def __init__(self, errors: list[KeywordError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(error) for error in errors))
+
+
+def load_profile(path: Path | str) -> Profile:
+    """Read and validate a profile; ProfileInvalid names file, line and field of each problem."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileInvalid([KeywordError(where, 0, "", f"cannot read: {exc}")]) from None
+    try:
+        marked = load_marked(text)
+    except YamlSyntaxError as exc:
+        raise ProfileInvalid([KeywordError(where, exc.line, "", str(exc))]) from None
+    if not isinstance(marked.data, dict):
+        raise ProfileInvalid(
+            [KeywordError(where, 1, "", "a profile is a mapping with `name`, `lists`, ...")]
+        )
+    if "root" in marked.data:
+        raise ProfileInvalid(
+            [KeywordError(where, marked.line_of(["root"]), "root", "unknown field")]
+        )
+    try:
+        return Profile.model_validate({**marked.data, "root": path.resolve().parent})
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors():
+            loc = list(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "missing":
+                message = "required field is missing"
+            elif error["type"] == "extra_forbidden":
+                message = "unknown field (check the spelling; see runners/profiles.py)"
+            errors.append(KeywordError(where, marked.line_of(loc), _field_name(loc), message))
+        raise ProfileInvalid(errors) from None
+
+
+def _field_name(loc: list[str | int]) -> str:
+    name = ""
+    for step in loc:
+        name += f"[{step}]" if isinstance(step, int) else (f".{step}" if name else str(step))
+    return name
+
+
+def read_headers(path: Path | None) -> dict[str, str]:
+    """``Name: value`` lines; blank lines and ``#`` comments skipped."""
+    if path is None:
+        return {}
+    headers: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ValueError(f"{path}:{number}: a header line is `Name: value`")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def to_run_config(profile: Profile) -> RunConfig:
+    return RunConfig(
+        lists=profile.list_paths(),
+        platforms=profile.platforms,
+        base_urls=profile.base_urls,
+        vantage=profile.vantage.name,
+        rate=profile.pacing.rate,
+        burst=profile.pacing.burst,
+        concurrency=profile.pacing.concurrency,
+        proxy=profile.vantage.proxy,
+        headers=read_headers(profile.headers_path()),
+    )
+
+
+def profile_runs(profile: Profile) -> list[tuple[Path, dict[str, Any]]]:
+    """This profile's snapshots (run ids ``<name>-<UTC time>-<hex>``), oldest first."""
+    out = profile.output_dir
+    if not out.is_dir():
+        return []
+    runs = []
+    for folder in out.iterdir():
+        if not folder.is_dir() or not folder.name.startswith(profile.name + "-"):
+            continue
+        try:
+            manifest = read_manifest(folder)
+        except (SnapshotError, ValueError):
+            continue
+        runs.append((folder, manifest))
+    runs.sort(key=lambda item: (str(item[1].get("started_at") or ""), item[0].name))
+    return runs
+
+
+def latest_interrupted(profile: Profile) -> str | None:
+    """The run id of the newest interrupted run of this profile, if it is the newest run."""
+    runs = profile_runs(profile)
+    if runs and runs[-1][1].get("status") == "interrupted":
+        return runs[-1][0].name
+    return None
+
+
+def apply_retention(profile: Profile, now: datetime | None = None) -> list[Path]:
+    """Delete complete snapshots beyond ``keep_last`` or older than ``max_age_days``.
+
+    Running and interrupted snapshots are never deleted. Returns the deleted folders.
+    """
+    rule = profile.retention
+    if rule.keep_last is None and rule.max_age_days is None:
+        return []
+    now = now or datetime.now(UTC)
+    complete = [item for item in profile_runs(profile) if item[1].get("status") == "complete"]
+    doomed: list[Path] = []
+    if rule.keep_last is not None and len(complete) > rule.keep_last:
+        doomed.extend(folder for folder, _ in complete[: len(complete) - rule.keep_last])
+    if rule.max_age_days is not None:
+        limit = now - timedelta(days=rule.max_age_days)
+        for folder, manifest in complete:
+            ended = manifest.get("ended_at") or manifest.get("started_at")
+            if ended and _parse_time(ended) < limit and folder not in doomed:
+                doomed.append(folder)
+    for folder in doomed:
+        shutil.rmtree(folder)
+    return doomed
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def new_profile_run_id(profile: Profile) -> str:
+    return f"{profile.name}-{new_run_id()}"
+
+
+async def run_profile_async(
+    profile: Profile,
+    *,
+    stop: asyncio.Event | None = None,
+    on_observation: Callable[[dict[str, Any]], None] | None = None,
+    resume: bool = True,
+) -> RunResult:
+    """One run of the profile: resume its interrupted run if there is one, then apply retention."""
+    plan = make_plan(to_run_config(profile))
+    out = profile.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    interrupted = latest_interrupted(profile) if resume else None
+    result: RunResult | None = None
+    if interrupted is not None:
+        try:
+            result = await execute(
+                plan, out, run_id=interrupted, resume=True, stop=stop, on_observation=on_observation
+            )
+        except ValueError:
+            result = None  # the lists changed since: leave it interrupted, start afresh
+    if result is None:
+        result = await execute(
+            plan,
+            out,
+            run_id=new_profile_run_id(profile),
+            stop=stop,
+            on_observation=on_observation,
+        )
+    if result.status == "complete":
+        apply_retention(profile)
+    return result
+
+
+def run_profile(profile_path: Path | str, *, stop: asyncio.Event | None = None) -> RunResult:
+    """Load the profile and run it once (blocking); see :func:`run_profile_async`."""
+    return asyncio.run(run_profile_async(load_profile(profile_path), stop=stop))

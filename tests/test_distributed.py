@@ -1,0 +1,291 @@
+"""Distributed runs over real Celery workers and a real Redis, against the loopback testbed.
+
+Skipped when ``redis-server`` or the ``distributed`` extra (celery, redis) is missing.
+Workers and the dispatcher run as subprocesses, as a user would start them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import REPO, manifest, observations, run_probes, write_list
+
+from testbed import Action, Rule, RuleBook
+
+pytest.importorskip("celery", reason="the distributed extra (celery) is not installed")
+pytest.importorskip("redis", reason="the distributed extra (redis) is not installed")
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server binary not found on PATH")
+
+RULES = RuleBook(
+    (
+        Rule(parts=("习近平",), action=Action.NOTICE),
+        Rule(parts=("六四",), action=Action.PARTIAL_NOTICE),
+        Rule(parts=("香港独立",), action=Action.ZERO_RESULTS),
+    )
+)
+TERMS = [("full", "习近平"), ("partial", "六四"), ("zero", "香港独立")] + [
+    (f"plain{i}", f"普通词{i}") for i in range(17)
+]
+
+WORKER = (
+    "import sys; from runners.cli.distributed import start_worker; "
+    "start_worker(sys.argv[1], concurrency=int(sys.argv[2]))"
+)
+DISPATCH = (
+    "import sys, typer; from runners.cli.distributed import dispatch_command; "
+    "typer.run(dispatch_command)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def broker() -> Iterator[dict[str, str]]:
+    """A private redis-server on a free loopback port; the env workers and dispatch need."""
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        env = dict(os.environ)
+        env["CENSORPROBE_BROKER"] = f"redis://127.0.0.1:{port}/0"
+        env["CENSORPROBE_VISIBILITY_TIMEOUT"] = "4"
+        env["PYTHONPATH"] = str(REPO)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def workers(broker: dict[str, str]) -> Iterator:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(vantage: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, vantage, str(concurrency)],
+            cwd=REPO,
+            env=broker,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for_workers(env: dict[str, str], vantages: list[str], timeout: float = 20) -> None:
+    code = (
+        "import sys; from runners.distributed.coordinator import live_vantages; "
+        "v = sys.argv[1:]; print(','.join(sorted(live_vantages(v, timeout=0.5))))"
+    )
+    ends = time.monotonic() + timeout
+    while time.monotonic() < ends:
+        out = subprocess.run(
+            [sys.executable, "-c", code, *vantages],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout.strip()
+        if set(out.split(",")) >= set(vantages):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"workers for {vantages} did not come up")
+
+
+def dispatch(env: dict[str, str], *args: str | Path, timeout: float = 60) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", DISPATCH, *map(str, args)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 45) -> str:
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, f"exit {process.returncode}\n{out}\n{err}"
+    return out
+
+
+def snapshot(results: Path) -> Path:
+    (folder,) = [path for path in results.iterdir() if path.is_dir()]
+    return folder
+
+
+def test_two_vantages_one_snapshot_same_as_local(
+    start_testbed, broker, workers, tmp_path: Path
+) -> None:
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "l.yaml", TERMS)
+    workers("alpha")
+    workers("beta")
+    wait_for_workers(broker, ["alpha", "beta"])
+    finish(
+        dispatch(
+            broker,
+            keyword_list,
+            "--platform",
+            "testbed",
+            "--vantage",
+            "alpha,beta",
+            "--base-url",
+            testbed.url,
+            "--rate",
+            "0",
+            "--batch-size",
+            "6",
+            "--deadline",
+            "40",
+            "--out",
+            tmp_path / "dist",
+        )
+    )
+    sent_from = {entry["vantage"] for entry in testbed.log}
+    folder = snapshot(tmp_path / "dist")
+    found = observations(folder)
+    keys = Counter(o["key"] for o in found)
+    assert max(keys.values()) == 1
+    assert {o["vantage"] for o in found} == {"alpha", "beta"}
+    assert all(o["key"].endswith("/" + o["vantage"]) for o in found)
+    assert manifest(folder)["status"] == "complete"
+
+    local: dict[str, tuple] = {}
+    for vantage in ("alpha", "beta"):
+        here = run_probes(
+            [keyword_list], testbed.url, tmp_path / f"local-{vantage}", vantage=vantage
+        )
+        local |= {o["key"]: (o["verdict"], o["signal"]) for o in observations(here)}
+    assert {o["key"]: (o["verdict"], o["signal"]) for o in found} == local
+    # Evidence is written by the coordinator, as in a local run.
+    assert all(o["evidence"] and o["evidence"]["length"] > 0 for o in found)
+    # Each probe's window names two control checks that are in the snapshot.
+    checks = {o["check"] for o in observations(folder, controls=True) if o["role"] == "control"}
+    assert all({o["controls"]["opening"], o["controls"]["closing"]} <= checks for o in found)
+    # The workers sent their vantage header.
+    assert sent_from == {"alpha", "beta"}
+
+
+def test_killed_worker_run_completes_without_duplicates(
+    start_testbed, broker, workers, tmp_path: Path
+) -> None:
+    testbed = start_testbed(rules=RULES)
+    terms = [(f"k{i}", f"词语{i}") for i in range(60)]
+    keyword_list = write_list(tmp_path / "l.yaml", terms)
+    doomed = workers("gamma", concurrency=1)
+    wait_for_workers(broker, ["gamma"])
+    results = tmp_path / "dist"
+    running = dispatch(
+        broker,
+        keyword_list,
+        "--platform",
+        "testbed",
+        "--vantage",
+        "gamma",
+        "--base-url",
+        testbed.url,
+        "--rate",
+        "25",
+        "--burst",
+        "1",
+        "--batch-size",
+        "5",
+        "--deadline",
+        "45",
+        "--out",
+        results,
+    )
+    ends = time.monotonic() + 20
+    while time.monotonic() < ends:  # kill once some, not all, results are in
+        lines = list(results.glob("*/observations.jsonl"))
+        if lines and lines[0].read_text().count('"role":"probe"') >= 5:
+            break
+        time.sleep(0.05)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=5)
+    written = lines[0].read_text().count('"role":"probe"')
+    assert written < 60, "the run ended before the worker could be killed"
+    workers("gamma", concurrency=1)
+    finish(running, timeout=50)
+    folder = snapshot(results)
+    found = observations(folder)
+    keys = Counter(o["key"] for o in found)
+    assert len(keys) == 60 and max(keys.values()) == 1
+    assert manifest(folder)["status"] == "complete"
+    assert manifest(folder)["counts"]["testbed"]["probes"] == 60
+
+
+def test_two_workers_share_one_rate_limit(start_testbed, broker, workers, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    terms = [(f"r{i}", f"限速{i}") for i in range(60)]
+    keyword_list = write_list(tmp_path / "l.yaml", terms)
+    workers("delta", concurrency=2)
+    workers("delta", concurrency=2)
+    wait_for_workers(broker, ["delta"])
+    finish(
+        dispatch(
+            broker,
+            keyword_list,
+            "--platform",
+            "testbed",
+            "--vantage",
+            "delta",
+            "--base-url",
+            testbed.url,
+            "--rate",
+            "20",
+            "--burst",
+            "1",
+            "--batch-size",
+            "15",
+            "--concurrency",
+            "4",
+            "--deadline",
+            "40",
+            "--out",
+            tmp_path / "dist",
+        )
+    )
+    times = sorted(entry["t"] for entry in testbed.log if entry["vantage"] == "delta")
+    assert len(times) >= 60
+    busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+    assert busiest <= 20 + 1 + 1, f"{busiest} requests in one second at --rate 20"  # +burst, +edge
+    # and both workers really probed (several batches ran at once)
+    found = observations(snapshot(tmp_path / "dist"))
+    assert len(found) == 60

@@ -1,0 +1,264 @@
+"""``censorprobe isolate`` and ``isolate_snapshot`` against the real testbed, through the Prober."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from support import cli, run_probes
+from typer.testing import CliRunner
+
+from runners.cli.isolate import isolate_command
+from runners.config import RunConfig
+from runners.isolate_run import ISOLATIONS, isolate_snapshot
+from testbed import Fault, Rule, RuleBook
+
+RULES = RuleBook(
+    (
+        Rule(parts=("习近平", "抗议")),
+        Rule(parts=("你", "你的屄")),
+        Rule(parts=("六四", "天安门", "坦克")),
+        Rule(parts=("带来", "调整", "整体")),  # overlapping parts in 带来…调整体
+    )
+)
+#: Quick faults only (no slow answers, no login wall, which is not retried).
+QUICK_FAULTS = (Fault.SERVER_ERROR, Fault.RATE_LIMIT, Fault.CAPTCHA, Fault.RESET, Fault.TRUNCATE)
+
+_app = typer.Typer()
+_app.command()(isolate_command)
+
+
+def isolate(*args: str) -> tuple[int, str]:
+    """Run the command in-process (the lead registers it in ``runners.cli``)."""
+    result = CliRunner().invoke(_app, ["--backoff", "0.01", "--timeout", "5", *args])
+    return result.exit_code, result.output
+
+
+def queries_sent(testbed) -> int:  # type: ignore[no-untyped-def]
+    return sum(1 for entry in testbed.log if entry["query"] is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("昨天习近平在北京说到抗议的事情", ("习近平", "抗议")),
+        ("我想看你的屄照片", ("你的屄",)),  # 你 lies inside 你的屄: it cannot be told apart
+        ("回忆六四那天天安门广场上的坦克车", ("六四", "天安门", "坦克")),
+        ("这次改革带来了调整体制的机会", ("带来", "调整", "整体")),
+    ],
+)
+def test_finds_the_rule_and_counts_every_query(start_testbed, text, trigger) -> None:
+    testbed = start_testbed(rules=RULES)
+    code, output = isolate("--platform", "testbed", "--base-url", testbed.url, "--json", text)
+    assert code == 0, output
+    result = json.loads(output)
+    assert result["trigger"] == list(trigger)
+    assert result["platform"] == "testbed"
+    assert result["text_length"] == len(text)
+    # Every oracle call and the re-check is one request; isolation sends no controls.
+    assert result["queries"] == queries_sent(testbed)
+    assert testbed.log[-1]["query"] == " ".join(trigger)  # the re-check, joined by the separator
+    assert testbed.log[-1]["answer"] != "results"
+
+
+def test_plain_output_and_file(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    path = tmp_path / "text.txt"
+    path.write_text("昨天习近平在北京说到抗议的事情\n", encoding="utf-8")
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--file", str(path))
+    assert code == 0, output
+    assert "trigger: 习近平 + 抗议" in output
+    assert f"queries: {queries_sent(testbed)}" in output
+
+
+def test_not_censored_is_one_query(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES)
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "今天天气很好适合吃牛肉面")
+    assert code == 0, output
+    assert "not censored" in output and "queries: 1" in output
+    assert queries_sent(testbed) == 1
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", "天气")
+    assert json.loads(output)["trigger"] is None and json.loads(output)["queries"] == 1
+
+
+def test_budget_stops_clearly(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES)
+    text = "回忆六四那天天安门广场上的坦克车"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--budget", "3", text)
+    assert code == 1
+    assert "after 3" in output and "budget is 3" in output
+    assert "trigger:" not in output and "not censored" not in output
+    assert queries_sent(testbed) == 3
+
+
+def test_an_error_stops_the_isolation(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES, fault_rate=1.0, faults=(Fault.CAPTCHA,))
+    text = "昨天习近平在北京说到抗议的事情"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--max-attempts", "2", text)
+    assert code == 1
+    assert "captcha" in output and "isolation stopped" in output
+    assert "trigger:" not in output and "not censored" not in output
+    assert queries_sent(testbed) == 2  # the first query, retried once, then nothing more
+
+
+def test_errors_never_become_answers_in_json_mode(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES, fault_rate=1.0, faults=(Fault.CAPTCHA,))
+    code, output = isolate(
+        "-p", "testbed", "--base-url", testbed.url, "--max-attempts", "1", "--json", "习近平抗议"
+    )
+    assert code == 1 and '"trigger"' not in output
+
+
+def test_retries_keep_the_trigger_under_faults(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES, fault_rate=0.3, faults=QUICK_FAULTS, seed=5, retry_after=0)
+    text = "回忆六四那天天安门广场上的坦克车"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", text)
+    assert code == 0, output
+    assert json.loads(output)["trigger"] == ["六四", "天安门", "坦克"]
+    assert any(entry["answer"].startswith("fault:") for entry in testbed.log)
+
+
+def test_usage_errors() -> None:
+    code, output = isolate("-p", "testbed")
+    assert code == 1 and "TEXT" in output
+    code, output = isolate("-p", "nosuchplatform", "x")
+    assert code == 1 and "nosuchplatform" in output
+
+
+def test_snapshot_isolations_are_written_and_resumable(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    listing = tmp_path / "l.yaml"
+    listing.write_text(
+        """list: t
+description: test list
+language: zh-Hans
+terms:
+  - {id: combo, all: [习近平, 抗议], category: test}
+  - {id: long, text: 今天我们讨论六四天安门坦克的事情, category: test}
+  - {id: short, text: 你的屄, category: test}
+  - {id: visible, all: [天气, 牛肉面], category: test}
+controls:
+  - {id: weather, text: 天气}
+  - {id: noodles, text: 牛肉面}
+  - {id: football, text: 足球}
+""",
+        encoding="utf-8",
+    )
+    folder = run_probes([listing], testbed.url, tmp_path / "results")
+    config = RunConfig(
+        lists=[listing],
+        platforms=["testbed"],
+        base_urls={"testbed": testbed.url},
+        rate=0,
+        backoff=0.01,
+        timeout=5,
+    )
+    before = queries_sent(testbed)
+    written = asyncio.run(isolate_snapshot(folder, config, budget=100))
+    lines = (folder / ISOLATIONS).read_text(encoding="utf-8").splitlines()
+    records = {record["key"].split("/")[1]: record for record in map(json.loads, lines)}
+    assert len(written) == len(lines) == 2
+    assert records["combo"]["trigger"] == ["习近平", "抗议"]
+    assert records["combo"]["query"] == "习近平 抗议"
+    assert records["long"]["trigger"] == ["六四", "天安门", "坦克"]
+    assert all(record["error"] is None for record in records.values())
+    assert sum(record["queries"] for record in records.values()) == queries_sent(testbed) - before
+    # Resumable: a second pass sends nothing and writes nothing.
+    again = queries_sent(testbed)
+    assert asyncio.run(isolate_snapshot(folder, config)) == []
+    assert queries_sent(testbed) == again
+    assert len((folder / ISOLATIONS).read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_snapshot_records_errors_and_budget(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    listing = tmp_path / "l.yaml"
+    listing.write_text(
+        """list: t
+description: test list
+language: zh-Hans
+terms:
+  - {id: combo, all: [习近平, 抗议], category: test}
+controls:
+  - {id: weather, text: 天气}
+  - {id: noodles, text: 牛肉面}
+  - {id: football, text: 足球}
+""",
+        encoding="utf-8",
+    )
+    folder = run_probes([listing], testbed.url, tmp_path / "results")
+    config = RunConfig(
+        lists=[listing],
+        platforms=["testbed"],
+        base_urls={"testbed": testbed.url},
+        rate=0,
+        backoff=0.01,
+        timeout=5,
+    )
+    (record,) = asyncio.run(isolate_snapshot(folder, config, budget=2))
+    assert record["trigger"] is None and "budget is 2" in record["error"]
+    assert record["queries"] == 2
+
+
+def test_registered_command_runs_as_a_subprocess(start_testbed) -> None:
+    from runners.cli import app
+
+    names = {command.name for command in app.registered_commands}
+    if "isolate" not in names:
+        pytest.skip("`isolate` is not registered in runners.cli yet")
+    testbed = start_testbed(rules=RULES)
+    result = cli("isolate", "-p", "testbed", "--base-url", testbed.url, "习近平说抗议", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["trigger"] == ["习近平", "抗议"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_faults_end_in_the_trigger_or_an_error_never_a_wrong_answer(start_testbed, seed) -> None:
+    testbed = start_testbed(
+        rules=RULES, fault_rate=0.3, faults=QUICK_FAULTS, seed=seed, retry_after=0
+    )
+    text = "这次改革带来了调整体制的机会"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--max-attempts", "3", text)
+    if code == 0:
+        assert "trigger: 带来 + 调整 + 整体" in output
+    else:
+        assert code == 1 and "isolation stopped" in output and "trigger:" not in output
+
+
+class _FlipAtRecheck:
+    """A pacer that moves the testbed to epoch 2 (where the rule is lifted) before request N."""
+
+    def __init__(self, testbed, at: int) -> None:  # type: ignore[no-untyped-def]
+        self.testbed, self.at, self.count = testbed, at, 0
+
+    async def acquire(self) -> None:
+        self.count += 1
+        if self.count == self.at:
+            self.testbed.set_epoch(2)
+
+    def pause_until(self, monotonic_deadline: float) -> None:
+        pass
+
+
+def test_a_trigger_not_censored_on_recheck_is_an_error(start_testbed) -> None:
+    from probes.testbed import TestbedAdapter
+    from runners.isolate_run import IsolationError, isolate_text
+    from runners.prober import Prober
+
+    rules = RuleBook((Rule(parts=("习近平", "抗议"), epochs=frozenset({1})),))
+    testbed = start_testbed(rules=rules)
+    text = "昨天习近平在北京说到抗议的事情"
+    config = RunConfig(lists=[], platforms=["testbed"], rate=0, backoff=0.01, timeout=5)
+
+    async def run(pacer: _FlipAtRecheck | None):  # type: ignore[no-untyped-def]
+        adapter = TestbedAdapter(base_url=testbed.url)
+        async with Prober(adapter, config, keep_exchanges=False, pacer=pacer) as prober:
+            return await isolate_text(text, prober)
+
+    calls = asyncio.run(run(None)).queries  # isolation calls + the re-check
+    with pytest.raises(IsolationError, match="inconsistent") as raised:
+        asyncio.run(run(_FlipAtRecheck(testbed, at=calls)))
+    assert raised.value.calls == calls
