@@ -7,6 +7,7 @@ import typer
 from . import adapters, keywords
 from . import keyword_import as _keyword_import  # noqa: F401 - registers `keywords import`
 from .demo import demo_command
+from .distributed import dispatch_command, worker_command
 from .evidence import evidence_command
 from .isolate import isolate_command
 from .results import diff_command, export_command, report_command, timeline_command
@@ -30,6 +31,8 @@ app.command("diff")(diff_command)
 app.command("timeline")(timeline_command)
 app.command("export")(export_command)
 app.command("report")(report_command)
+app.command("dispatch")(dispatch_command)
+app.command("worker")(worker_command)
 app.add_typer(keywords.app, name="keywords")
 app.add_typer(adapters.app, name="adapters")
 
