@@ -24,14 +24,14 @@ from .config import RunConfig
 from .controls import CheckResult, judge
 from .evidence import EvidenceRef, EvidenceWriter, Redactor
 from .keywords import LoadedList, load_lists
+from .observation import build_observation
 from .plan import Probe, Shard, plan_controls, plan_probes
 from .prober import Attempted, Prober
-from .snapshot import EVIDENCE, SCHEMA, SnapshotWriter, new_run_id, utc_now
+from .snapshot import EVIDENCE, SnapshotWriter, new_run_id, utc_now
 
 __all__ = ["NoControlsError", "RunResult", "prepare", "execute"]
 
 ObservationHook = Callable[[dict[str, Any]], None]
-_MAX_ITEMS = 5
 TOOL_VERSION = "0.1.0"
 
 
@@ -188,28 +188,19 @@ class PlatformRun:
         ref: EvidenceRef | None = None
         if ctx.evidence is not None and result.exchange is not None:
             ref = ctx.evidence.write(result.exchange, probe.key)
-        observation = {
-            "schema": SCHEMA,
-            "run_id": ctx.writer.manifest["run_id"],
-            "key": probe.key,
-            "role": "control" if probe.control else "probe",
-            "term": probe.term.to_json(),
-            "query": probe.query.text,
-            "platform": probe.platform,
-            "adapter_version": self.adapter.version,
-            "vantage": probe.vantage,
-            "started_at": started_at,
-            "elapsed_ms": elapsed_ms,
-            "attempts": attempts,
-            "request": {"method": result.method, "url": result.url, "status": result.status},
-            **outcome.to_json(),
-            "evidence": ref.to_json() if ref else None,
-        }
-        observation["items"] = observation["items"][:_MAX_ITEMS]
-        if check is not None:
-            observation["check"] = check
-        if window is not None:
-            observation["controls"] = {"opening": window[0], "closing": window[1]}
+        observation = build_observation(
+            ctx.writer.manifest["run_id"],
+            probe,
+            self.adapter.version,
+            started_at=started_at,
+            elapsed_ms=elapsed_ms,
+            attempts=attempts,
+            request={"method": result.method, "url": result.url, "status": result.status},
+            outcome=outcome.to_json(),
+            evidence=ref.to_json() if ref else None,
+            check=check,
+            window=window,
+        )
         ctx.writer.append(observation)
         if ctx.on_observation is not None:
             ctx.on_observation(observation)

@@ -12,6 +12,7 @@ from .evidence import evidence_command
 from .isolate import isolate_command
 from .results import diff_command, export_command, report_command, timeline_command
 from .run import run_command
+from .schedule import daemon_command, merge_command, run_profile_command, schedule_command
 from .serve import testbed_command
 
 __all__ = ["app", "main"]
@@ -33,6 +34,10 @@ app.command("export")(export_command)
 app.command("report")(report_command)
 app.command("dispatch")(dispatch_command)
 app.command("worker")(worker_command)
+app.command("run-profile")(run_profile_command)
+app.command("schedule")(schedule_command)
+app.command("daemon")(daemon_command)
+app.command("merge")(merge_command)
 app.add_typer(keywords.app, name="keywords")
 app.add_typer(adapters.app, name="adapters")
 

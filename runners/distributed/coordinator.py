@@ -21,15 +21,15 @@ from typing import Any
 
 from ..evidence import EvidenceWriter
 from ..execute import TOOL_VERSION, Plan, _check_same_lists
+from ..observation import build_observation
 from ..plan import Probe
-from ..snapshot import EVIDENCE, SCHEMA, SnapshotWriter, new_run_id
+from ..snapshot import EVIDENCE, SnapshotWriter, new_run_id
 from .app import app as default_app
 from .app import queue_of
 from .tasks import exchange_from_json
 
 __all__ = ["DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
 
-_MAX_ITEMS = 5
 ObservationHook = Callable[[dict[str, Any]], None]
 
 
@@ -83,42 +83,6 @@ def _plain(probe: Probe) -> dict[str, Any]:
 def _batches(probes: Iterator[Probe], size: int) -> Iterator[list[Probe]]:
     while batch := list(islice(probes, size)):
         yield batch
-
-
-def observation(
-    run_id: str,
-    probe: Probe,
-    adapter_version: str,
-    row: dict[str, Any],
-    ref: dict[str, Any] | None,
-    *,
-    check: int | None = None,
-    window: tuple[int, int] | None = None,
-) -> dict[str, Any]:
-    """One observation line, field for field as ``PlatformRun._commit`` writes it."""
-    found = {
-        "schema": SCHEMA,
-        "run_id": run_id,
-        "key": probe.key,
-        "role": "control" if probe.control else "probe",
-        "term": probe.term.to_json(),
-        "query": probe.query.text,
-        "platform": probe.platform,
-        "adapter_version": adapter_version,
-        "vantage": probe.vantage,
-        "started_at": row["started_at"],
-        "elapsed_ms": row["elapsed_ms"],
-        "attempts": row["attempts"],
-        "request": row["request"],
-        **row["outcome"],
-        "evidence": ref,
-    }
-    found["items"] = found["items"][:_MAX_ITEMS]
-    if check is not None:
-        found["check"] = check
-    if window is not None:
-        found["controls"] = {"opening": window[0], "closing": window[1]}
-    return found
 
 
 @dataclass
@@ -254,7 +218,18 @@ def _write_batch(
         exchange = exchange_from_json(row.get("exchange"))
         if evidence is not None and exchange is not None:
             ref = evidence.write(exchange, probe.key).to_json()
-        line = observation(run_id, probe, version, row, ref, **where)
+        line = build_observation(
+            run_id,
+            probe,
+            version,
+            started_at=row["started_at"],
+            elapsed_ms=row["elapsed_ms"],
+            attempts=row["attempts"],
+            request=row["request"],
+            outcome=row["outcome"],
+            evidence=ref,
+            **where,
+        )
         writer.append(line)
         if on_observation is not None:
             on_observation(line)
