@@ -165,3 +165,29 @@ def test_honest_user_agent_is_sent(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
     run_probes([write_list(tmp_path / "l.yaml", TERMS[:1])], testbed.url, tmp_path / "r")
     assert all(entry["user_agent"].startswith("censorprobe/") for entry in testbed.log)
+
+
+def test_summary_separates_errors_and_warns_past_five_percent(
+    start_testbed, tmp_path: Path
+) -> None:
+    from support import cli
+
+    testbed = start_testbed(rules=RULES, fault_rate=0.5, faults=(Fault.CAPTCHA,), seed=4)
+    result = cli(
+        "run",
+        write_list(tmp_path / "l.yaml", TERMS),
+        "--platform",
+        "testbed",
+        "--base-url",
+        testbed.url,
+        "--rate",
+        "0",
+        "--max-attempts",
+        "1",
+        "--out",
+        tmp_path / "r",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "by signal" in result.stdout and "by kind" in result.stdout
+    assert "warning: testbed:" in result.stdout
+    assert "their terms tell nothing about censorship" in result.stdout

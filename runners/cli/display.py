@@ -86,4 +86,4 @@ def print_summary(run_id: str, status: str, counts: dict[str, Any]) -> None:
             )
     console.print(table)
     for warning in warnings:
-        console.print(f"[yellow]{warning}[/yellow]")
+        console.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
