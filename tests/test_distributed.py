@@ -6,6 +6,7 @@ Workers and the dispatcher run as subprocesses, as a user would start them.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -289,3 +290,105 @@ def test_two_workers_share_one_rate_limit(start_testbed, broker, workers, tmp_pa
     # and both workers really probed (several batches ran at once)
     found = observations(snapshot(tmp_path / "dist"))
     assert len(found) == 60
+
+
+def censorprobe(env: dict[str, str], log: Path, *args: str | Path) -> subprocess.Popen[str]:
+    """``python -m runners.cli ARGS`` as a user would start it; output to ``log``."""
+    with log.open("w") as stream:
+        return subprocess.Popen(
+            [sys.executable, "-m", "runners.cli", *map(str, args)],
+            cwd=REPO,
+            env=env,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def test_killed_coordinator_resumes_where_it_was(
+    start_testbed, broker, workers, tmp_path: Path
+) -> None:
+    testbed = start_testbed(rules=RULES)
+    planned = 40
+    terms = [(f"c{i}", f"续跑{i}") for i in range(planned)]
+    keyword_list = write_list(tmp_path / "l.yaml", terms)
+    workers("epsilon", concurrency=1)
+    wait_for_workers(broker, ["epsilon"])
+    results, run_id = tmp_path / "dist", "coordinator-killed"
+    paced = ("--rate", "20", "--burst", "1", "--batch-size", "5", "--deadline", "20")
+    started: list[subprocess.Popen[str]] = []
+    try:
+        first = censorprobe(
+            broker,
+            tmp_path / "first.log",
+            "dispatch",
+            keyword_list,
+            "--platform",
+            "testbed",
+            "--vantage",
+            "epsilon",
+            "--base-url",
+            testbed.url,
+            *paced,
+            "--run-id",
+            run_id,
+            "--out",
+            results,
+        )
+        started.append(first)
+        lines = results / run_id / "observations.jsonl"
+        ends = time.monotonic() + 10
+        while time.monotonic() < ends and first.poll() is None:  # kill once some are in
+            if lines.exists() and lines.read_text().count('"role":"probe"') >= 5:
+                break
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=5)
+        assert first.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+        before = lines.read_text(encoding="utf-8")
+        before = before[: before.rfind("\n") + 1]  # a torn last line is dropped on resume
+        written = {
+            o["key"]: o["query"]
+            for o in map(json.loads, before.splitlines())
+            if o["role"] == "probe"
+        }
+        assert 5 <= len(written) < planned
+        assert manifest(results / run_id)["status"] == "running"
+
+        restarted = time.time()
+        second = censorprobe(
+            broker,
+            tmp_path / "second.log",
+            "dispatch",
+            "--resume",
+            run_id,
+            *paced,
+            "--out",
+            results,
+        )
+        started.append(second)
+        second.wait(timeout=25)
+        output = (tmp_path / "second.log").read_text()
+        assert second.returncode == 0, f"exit {second.returncode}\n{output}"
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=5)
+
+    folder = results / run_id
+    assert manifest(folder)["status"] == "complete"
+    assert manifest(folder)["counts"]["testbed"]["probes"] == planned
+    # The lines written before the kill are kept as they were; the resume only appended.
+    assert lines.read_text(encoding="utf-8").startswith(before)
+    found = observations(folder)
+    keys = Counter(o["key"] for o in found)
+    assert len(keys) == planned and max(keys.values()) == 1  # none lost, none twice
+    assert {o["query"] for o in found} == {text for _, text in terms}
+    assert all(found_key in keys for found_key in written)
+    # What was written was not probed again after the restart; the keys of the batches that
+    # were queued or in flight at the kill may have been probed twice, nothing more.
+    asked = [entry for entry in testbed.log if entry["query"] in dict(terms).values()]
+    again = {e["query"] for e in asked if e["t"] >= restarted} & set(written.values())
+    assert not again, f"probed again after the restart: {sorted(again)}"
+    assert len(asked) < 2 * planned
