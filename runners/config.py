@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,3 +49,14 @@ class RunConfig(BaseModel):
             scheme, rest = self.proxy.split("://", 1)
             data["proxy"] = f"{scheme}://REDACTED@{rest.split('@', 1)[1]}"
         return data
+
+    @classmethod
+    def from_manifest(
+        cls, stored: dict[str, Any], headers: dict[str, str] | None = None, proxy: str | None = None
+    ) -> RunConfig:
+        """The config of a run being resumed. Secrets are never in the manifest: header
+        values and a proxy with credentials must be given again."""
+        data = dict(stored)
+        data["headers"] = headers or {}
+        data["proxy"] = proxy or data.get("proxy")
+        return cls.model_validate(data)

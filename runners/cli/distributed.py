@@ -85,7 +85,7 @@ def dispatch_command(
     try:
         if resume:
             manifest = read_manifest(run_dir(out, resume))
-            config = RunConfig.model_validate(manifest["config"])
+            config = RunConfig.from_manifest(manifest["config"])
             vantages = list(manifest.get("vantages") or [])
         else:
             if not lists or not platform or not vantage:

@@ -157,10 +157,7 @@ def run_command(
     try:
         if resume:
             stored = read_manifest(run_dir(out, resume))["config"]
-            # Secrets are never in the manifest: headers and a proxy with credentials come again.
-            stored["headers"] = _header_file(headers_file)
-            stored["proxy"] = proxy or stored.get("proxy")
-            config = RunConfig.model_validate(stored)
+            config = RunConfig.from_manifest(stored, _header_file(headers_file), proxy)
         else:
             if not lists or not platform:
                 raise fail("give keyword LISTS and at least one --platform (or --resume RUN_ID)")
