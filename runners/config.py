@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DEFAULT_USER_AGENT", "RunConfig"]
+__all__ = ["DEFAULT_USER_AGENT", "RunConfig", "read_headers"]
 
 DEFAULT_USER_AGENT = (
     "censorprobe/0.1 (keyword censorship measurement; +https://github.com/censorprobe/censorprobe)"
@@ -60,3 +60,18 @@ class RunConfig(BaseModel):
         data["headers"] = headers or {}
         data["proxy"] = proxy or data.get("proxy")
         return cls.model_validate(data)
+
+
+def read_headers(path: Path | None) -> dict[str, str]:
+    """A vantage point's headers file: ``Name: value`` lines, blanks and ``#`` comments skipped."""
+    if path is None:
+        return {}
+    headers: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ValueError(f"{path}:{number}: a header line is `Name: value`")
+        headers[name.strip()] = value.strip()
+    return headers

@@ -136,7 +136,7 @@ class LoadedList:
     lines: dict[str, int]  # term/control id -> line, for later cross-list errors
 
 
-def _field_name(loc: Sequence[str | int]) -> str:
+def field_name(loc: Sequence[str | int]) -> str:
     name = ""
     for step in loc:
         name += f"[{step}]" if isinstance(step, int) else (f".{step}" if name else str(step))
@@ -182,7 +182,7 @@ def _from_pydantic(path: Path, line_of: Any, error: Any) -> KeywordError:
         message = "required field is missing"
     elif error["type"] == "extra_forbidden":
         message = "unknown field (check the spelling; see keywords/README.md)"
-    return KeywordError(str(path), line_of(loc), _field_name(loc), message)
+    return KeywordError(str(path), line_of(loc), field_name(loc), message)
 
 
 def _duplicate_ids(

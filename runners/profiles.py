@@ -42,9 +42,9 @@ from pydantic import (
     field_validator,
 )
 
-from .config import RunConfig
+from .config import RunConfig, read_headers
 from .execute import RunResult, execute, make_plan
-from .keywords import KeywordError
+from .keywords import KeywordError, field_name
 from .snapshot import SnapshotError, new_run_id, read_manifest
 from .yamlmarks import YamlSyntaxError, load_marked
 
@@ -60,7 +60,6 @@ __all__ = [
     "load_profile",
     "parse_cadence",
     "profile_runs",
-    "read_headers",
     "run_profile",
     "to_run_config",
 ]
@@ -202,30 +201,8 @@ def load_profile(path: Path | str) -> Profile:
                 message = "required field is missing"
             elif error["type"] == "extra_forbidden":
                 message = "unknown field (check the spelling; see runners/profiles.py)"
-            errors.append(KeywordError(where, marked.line_of(loc), _field_name(loc), message))
+            errors.append(KeywordError(where, marked.line_of(loc), field_name(loc), message))
         raise ProfileInvalid(errors) from None
-
-
-def _field_name(loc: list[str | int]) -> str:
-    name = ""
-    for step in loc:
-        name += f"[{step}]" if isinstance(step, int) else (f".{step}" if name else str(step))
-    return name
-
-
-def read_headers(path: Path | None) -> dict[str, str]:
-    """``Name: value`` lines; blank lines and ``#`` comments skipped."""
-    if path is None:
-        return {}
-    headers: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise ValueError(f"{path}:{number}: a header line is `Name: value`")
-        headers[name.strip()] = value.strip()
-    return headers
 
 
 def to_run_config(profile: Profile) -> RunConfig:

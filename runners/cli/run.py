@@ -13,7 +13,7 @@ from rich.markup import escape
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError
 
-from ..config import DEFAULT_USER_AGENT, RunConfig
+from ..config import DEFAULT_USER_AGENT, RunConfig, read_headers
 from ..execute import NoControlsError, Plan, RunResult, execute, make_plan
 from ..keywords import KeywordListsInvalid
 from ..snapshot import SnapshotError, read_manifest, run_dir
@@ -47,17 +47,10 @@ def _base_urls(values: list[str], platforms: list[str]) -> dict[str, str]:
 
 
 def _header_file(path: Path | None) -> dict[str, str]:
-    if path is None:
-        return {}
-    headers: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise fail(f"{path}:{number}: a header line is `Name: value`")
-        headers[name.strip()] = value.strip()
-    return headers
+    try:
+        return read_headers(path)
+    except (OSError, ValueError) as exc:
+        raise fail(str(exc)) from None
 
 
 def run_plan(
