@@ -252,6 +252,32 @@ def _manifest(plan: Plan) -> dict[str, Any]:
     }
 
 
+def open_snapshot(
+    plan: Plan,
+    results: Path,
+    run_id: str | None,
+    resume: bool,
+    manifest_extra: dict[str, Any] | None = None,
+) -> tuple[SnapshotWriter, EvidenceWriter | None]:
+    """Create (or reopen, checking the lists are unchanged) a run's snapshot and its WARC."""
+    results.mkdir(parents=True, exist_ok=True)
+    if resume:
+        assert run_id is not None
+        writer = SnapshotWriter.reopen(results, run_id)
+        _check_same_lists(plan, writer.manifest)
+    else:
+        manifest = {**_manifest(plan), **(manifest_extra or {})}
+        writer = SnapshotWriter.create(results, run_id or new_run_id(), manifest)
+    evidence = (
+        EvidenceWriter(
+            writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
+        )
+        if plan.config.evidence
+        else None
+    )
+    return writer, evidence
+
+
 async def execute(
     plan: Plan,
     results: Path,
@@ -262,21 +288,8 @@ async def execute(
     stop: asyncio.Event | None = None,
 ) -> RunResult:
     """Run (or resume) the plan into ``results/<run-id>/``. Never raises for what a platform does."""
-    results.mkdir(parents=True, exist_ok=True)
-    if resume:
-        assert run_id is not None
-        writer = SnapshotWriter.reopen(results, run_id)
-        _check_same_lists(plan, writer.manifest)
-    else:
-        writer = SnapshotWriter.create(results, run_id or new_run_id(), _manifest(plan))
+    writer, evidence = open_snapshot(plan, results, run_id, resume)
     config = plan.config
-    evidence = (
-        EvidenceWriter(
-            writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
-        )
-        if config.evidence
-        else None
-    )
     ctx = _Context(
         config,
         writer,

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..evidence import EvidenceWriter
-from ..execute import TOOL_VERSION, Plan, _check_same_lists
+from ..execute import Plan, open_snapshot
 from ..observation import build_observation
 from ..plan import Probe
-from ..snapshot import EVIDENCE, SnapshotWriter, new_run_id
+from ..snapshot import SnapshotWriter
 from .app import app as default_app
 from .app import queue_of
 from .tasks import exchange_from_json
@@ -57,23 +57,6 @@ def live_vantages(vantages: list[str], app: Any = default_app, timeout: float = 
     replies = app.control.inspect(timeout=timeout).active_queues() or {}
     queues = {queue["name"] for worker in replies.values() for queue in worker}
     return {vantage for vantage in vantages if queue_of(vantage) in queues}
-
-
-def _manifest(plan: Plan, vantages: list[str]) -> dict[str, Any]:
-    return {
-        "tool": {"name": "censorprobe", "version": TOOL_VERSION},
-        "adapters": {name: adapter.version for name, adapter in plan.adapters.items()},
-        "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
-        "lists": [
-            {"id": loaded.content.id, "path": str(loaded.path), "sha256": loaded.sha256}
-            for loaded in plan.lists
-        ],
-        "vantage": ",".join(vantages),
-        "vantages": vantages,
-        "distributed": True,
-        "shard": plan.config.shard,
-        "config": plan.config.public(),
-    }
 
 
 def _plain(probe: Probe) -> dict[str, Any]:
@@ -110,22 +93,15 @@ def dispatch(
     """Run ``plan`` from every vantage on the workers; write one snapshot under ``results``."""
     from .tasks import probe_batch
 
-    results.mkdir(parents=True, exist_ok=True)
-    if resume:
-        assert run_id is not None
-        writer = SnapshotWriter.reopen(results, run_id)
-        _check_same_lists(plan, writer.manifest)
-    else:
-        writer = SnapshotWriter.create(results, run_id or new_run_id(), _manifest(plan, vantages))
+    writer, evidence = open_snapshot(
+        plan,
+        results,
+        run_id,
+        resume,
+        {"vantage": ",".join(vantages), "vantages": vantages, "distributed": True},
+    )
     run_id = writer.manifest["run_id"]
     config = plan.config
-    evidence = (
-        EvidenceWriter(
-            writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
-        )
-        if config.evidence
-        else None
-    )
     status = "interrupted"
     no_worker: list[str] = []
     pending: dict[str, tuple[Any, _Batch]] = {}
