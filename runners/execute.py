@@ -22,14 +22,22 @@ from probes.registry import get_adapter
 
 from .config import RunConfig
 from .controls import CheckResult, judge
-from .evidence import EvidenceRef, EvidenceWriter, Redactor
+from .evidence import EvidenceRef, EvidenceWriter
 from .keywords import LoadedList, load_lists
 from .observation import build_observation
 from .plan import Probe, Shard, plan_controls, plan_probes
 from .prober import Attempted, Prober
 from .snapshot import EVIDENCE, SnapshotWriter, new_run_id, utc_now
 
-__all__ = ["NoControlsError", "RunResult", "prepare", "execute"]
+__all__ = [
+    "NoControlsError",
+    "Plan",
+    "RunResult",
+    "execute",
+    "make_plan",
+    "open_snapshot",
+    "prepare",
+]
 
 ObservationHook = Callable[[dict[str, Any]], None]
 TOOL_VERSION = "0.1.0"
@@ -39,13 +47,21 @@ class NoControlsError(ValueError):
     pass
 
 
-@dataclass
-class _Finished:
-    probe: Probe
+@dataclass(frozen=True)
+class _Timed:
+    """A probe's last attempt, with when it started and how long all attempts took."""
+
     result: Attempted
-    attempts: int
     started_at: str
     elapsed_ms: int
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """A probe waiting for the check that closes its window."""
+
+    probe: Probe
+    timed: _Timed
     ended: float
     opening: CheckResult
 
@@ -63,7 +79,6 @@ class _Context:
     config: RunConfig
     writer: SnapshotWriter
     evidence: EvidenceWriter | None
-    redactor: Redactor
     on_observation: ObservationHook | None
     stop: asyncio.Event
 
@@ -126,10 +141,8 @@ class PlatformRun:
         try:
             opening = self.last_check
             assert opening is not None
-            result, attempts, started_at, elapsed = await self._timed(probe)
-            self.pending.append(
-                _Finished(probe, result, attempts, started_at, elapsed, time.monotonic(), opening)
-            )
+            timed = await self._timed(probe)
+            self.pending.append(_Finished(probe, timed, time.monotonic(), opening))
             self.finished_since_check += 1
             if self.finished_since_check >= self.ctx.config.control_every and (
                 self.check_task is None or self.check_task.done()
@@ -145,46 +158,32 @@ class PlatformRun:
         self.check_number += 1
         number = self.check_number
         answers = await asyncio.gather(*(self._timed(control) for control in self.controls))
-        for control, (result, attempts, started_at, elapsed) in zip(
-            self.controls, answers, strict=True
-        ):
-            self._commit(
-                control, result, result.outcome, attempts, started_at, elapsed, check=number
-            )
-        check = CheckResult(number, tuple(result.outcome for result, *_ in answers))
+        for control, timed in zip(self.controls, answers, strict=True):
+            self._commit(control, timed, timed.result.outcome, check=number)
+        check = CheckResult(number, tuple(timed.result.outcome for timed in answers))
         settled = [item for item in self.pending if item.ended <= started]
         self.pending = [item for item in self.pending if item.ended > started]
         for item in settled:
-            final = judge(item.result.outcome, item.opening, check)
-            self._commit(
-                item.probe,
-                item.result,
-                final,
-                item.attempts,
-                item.started_at,
-                item.elapsed_ms,
-                window=(item.opening.number, number),
-            )
+            final = judge(item.timed.result.outcome, item.opening, check)
+            self._commit(item.probe, item.timed, final, window=(item.opening.number, number))
         self.last_check = check
 
-    async def _timed(self, probe: Probe) -> tuple[Attempted, int, str, int]:
+    async def _timed(self, probe: Probe) -> _Timed:
         started_at, begun = utc_now(), time.monotonic()
         result = await self.prober.probe(probe.query)
-        return result, result.attempts, started_at, int((time.monotonic() - begun) * 1000)
+        return _Timed(result, started_at, int((time.monotonic() - begun) * 1000))
 
     def _commit(
         self,
         probe: Probe,
-        result: Attempted,
+        timed: _Timed,
         outcome: Outcome,
-        attempts: int,
-        started_at: str,
-        elapsed_ms: int,
         *,
         check: int | None = None,
         window: tuple[int, int] | None = None,
     ) -> None:
         ctx = self.ctx
+        result = timed.result
         ref: EvidenceRef | None = None
         if ctx.evidence is not None and result.exchange is not None:
             ref = ctx.evidence.write(result.exchange, probe.key)
@@ -192,9 +191,9 @@ class PlatformRun:
             ctx.writer.manifest["run_id"],
             probe,
             self.adapter.version,
-            started_at=started_at,
-            elapsed_ms=elapsed_ms,
-            attempts=attempts,
+            started_at=timed.started_at,
+            elapsed_ms=timed.elapsed_ms,
+            attempts=result.attempts,
             request={"method": result.method, "url": result.url, "status": result.status},
             outcome=outcome.to_json(),
             evidence=ref.to_json() if ref else None,
@@ -290,14 +289,7 @@ async def execute(
     """Run (or resume) the plan into ``results/<run-id>/``. Never raises for what a platform does."""
     writer, evidence = open_snapshot(plan, results, run_id, resume)
     config = plan.config
-    ctx = _Context(
-        config,
-        writer,
-        evidence,
-        Redactor().with_params(config.redact_params),
-        on_observation,
-        stop or asyncio.Event(),
-    )
+    ctx = _Context(config, writer, evidence, on_observation, stop or asyncio.Event())
     runs = [
         PlatformRun(ctx, adapter, plan.probes(name, writer.done), plan.controls(name))
         for name, adapter in plan.adapters.items()
