@@ -13,15 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from probes.contract import AdapterConfigError
-from probes.registry import UnknownAdapterError
-
 from ..config import RunConfig
-from ..execute import NoControlsError, make_plan
-from ..keywords import KeywordListsInvalid
-from ..snapshot import SnapshotError, read_manifest, run_dir
+from ..execute import make_plan
+from ..snapshot import read_manifest, run_dir
 from .display import err_console, print_summary
-from .run import EXIT_INTERRUPTED, _base_urls, fail
+from .run import EXIT_INTERRUPTED, SETUP_ERRORS, _base_urls, fail, setup_failure
 
 __all__ = ["dispatch_command", "worker_command"]
 
@@ -122,16 +118,8 @@ def dispatch_command(
             batch_size=batch_size,
             should_stop=lambda: stopping["stop"],
         )
-    except KeywordListsInvalid as exc:
-        raise fail(f"invalid keyword lists; nothing was run:\n{exc}") from None
-    except (
-        AdapterConfigError,
-        UnknownAdapterError,
-        NoControlsError,
-        SnapshotError,
-        ValueError,
-    ) as exc:
-        raise fail(str(exc)) from None
+    except SETUP_ERRORS as exc:
+        raise setup_failure(exc) from None
     for name in result.no_worker:
         err_console.print(
             f"[yellow]warning:[/yellow] no live worker consumed vantage {name!r} when the run started"

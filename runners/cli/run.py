@@ -16,10 +16,10 @@ from probes.registry import UnknownAdapterError
 from ..config import DEFAULT_USER_AGENT, RunConfig, read_headers
 from ..execute import NoControlsError, Plan, RunResult, execute, make_plan
 from ..keywords import KeywordListsInvalid
-from ..snapshot import SnapshotError, read_manifest, run_dir
+from ..snapshot import SnapshotError, iter_observations, read_manifest, run_dir
 from .display import err_console, print_summary, progress_hook
 
-__all__ = ["run_command", "run_plan", "fail"]
+__all__ = ["SETUP_ERRORS", "fail", "run_command", "run_plan", "setup_failure"]
 
 EXIT_INVALID = 1
 EXIT_INTERRUPTED = 130
@@ -30,6 +30,24 @@ def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
         f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True
     )
     return typer.Exit(code)
+
+
+#: What can go wrong before a request is sent: bad lists, adapters, settings or snapshots.
+SETUP_ERRORS = (
+    KeywordListsInvalid,
+    AdapterConfigError,
+    UnknownAdapterError,
+    NoControlsError,
+    SnapshotError,
+    ValueError,
+)
+
+
+def setup_failure(exc: Exception) -> typer.Exit:
+    """A clear exit for one of :data:`SETUP_ERRORS`."""
+    if isinstance(exc, KeywordListsInvalid):
+        return fail(f"invalid keyword lists; nothing was run:\n{exc}")
+    return fail(str(exc))
 
 
 def _base_urls(values: list[str], platforms: list[str]) -> dict[str, str]:
@@ -85,8 +103,8 @@ def run_plan(
 
 
 def _done_count(results: Path, run_id: str) -> int:
-    manifest = read_manifest(run_dir(results, run_id))
-    return sum(row["probes"] for row in manifest.get("counts", {}).values())
+    # The manifest's counts may predate a kill -9; the observations file does not.
+    return sum(1 for o in iter_observations(run_dir(results, run_id)) if o["role"] == "probe")
 
 
 def run_command(
@@ -175,16 +193,8 @@ def run_command(
             )
         plan = make_plan(config)
         result = run_plan(plan, out, resume or run_id, bool(resume))
-    except KeywordListsInvalid as exc:
-        raise fail(f"invalid keyword lists; nothing was run:\n{exc}") from None
-    except (
-        AdapterConfigError,
-        UnknownAdapterError,
-        NoControlsError,
-        SnapshotError,
-        ValueError,
-    ) as exc:
-        raise fail(str(exc)) from None
+    except SETUP_ERRORS as exc:
+        raise setup_failure(exc) from None
     print_summary(result.run_id, result.status, result.counts)
     print(f"snapshot: {result.folder}")
     if result.status != "complete":

@@ -14,12 +14,8 @@ from typing import Annotated
 
 import typer
 
-from probes.contract import AdapterConfigError
-from probes.registry import UnknownAdapterError
-
 from ..daemon import Daemon, configure_log
-from ..execute import NoControlsError, RunResult
-from ..keywords import KeywordListsInvalid
+from ..execute import RunResult
 from ..profiles import (
     Profile,
     ProfileInvalid,
@@ -29,7 +25,7 @@ from ..profiles import (
 from ..schedule import ScheduleError, crontab_line, github_workflow, systemd_units
 from ..snapshot import SnapshotError
 from .display import print_summary
-from .run import EXIT_INTERRUPTED, fail
+from .run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, setup_failure
 
 __all__ = ["daemon_command", "merge_command", "run_profile_command", "schedule_command"]
 
@@ -73,12 +69,8 @@ def run_profile_command(
         raise fail(
             "interrupted; the next run of the profile resumes it", EXIT_INTERRUPTED
         ) from None
-    except KeywordListsInvalid as exc:
-        raise fail(f"invalid keyword lists; nothing was run:\n{exc}") from None
-    except (AdapterConfigError, UnknownAdapterError, NoControlsError, SnapshotError) as exc:
-        raise fail(str(exc)) from None
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    except SETUP_ERRORS as exc:
+        raise setup_failure(exc) from None
     print_summary(result.run_id, result.status, result.counts)
     print(f"snapshot: {result.folder}")
     if result.status != "complete":
