@@ -1,17 +1,28 @@
 """Benchmark: oracle calls of ``runners.isolation`` against Xiong & Knockel's baseline.
 
-    python benchmarks/bench_isolation.py [--cases 500] [--seed 2026]
+    python benchmarks/bench_isolation.py [--cases 500] [--seed 2026] [--lengths uniform|measured]
+                                         [--rule-list 0]
 
 Generates censored texts: 100 to 1,000 common Chinese characters, drawn by frequency rank, with
-one rule of 1 to 4 parts of 2 to 6 characters embedded at random places (one case in five holds
-a second rule). Both algorithms isolate a rule of every case through the same simulated
-platform; prints the mean, median and largest number of calls of each, the ratio of the means,
-and how many answers were wrong (not exactly the parts of a rule in the text, or not minimal).
+one rule of 1 to 4 parts embedded at random places (one case in five holds a second rule). Part
+lengths are uniform over 2 to 6 characters (``uniform``, the default) or follow the lengths of
+the 8,229 parts of the baidu, bilibili and sogou rule lists of Citizen Lab's "Missing Links"
+(2023; ``measured``: a third of them have 2 characters, 1 in 25 has one, 1 in 7 has 7 or more).
+Both algorithms isolate a rule of every case through the same simulated platform; prints the
+mean, median and largest number of calls of each, the ratio of the means, and how many answers
+were wrong (not exactly the parts of a rule in the text, or not minimal).
 
-The floor printed for the single-rule cases approximates the entropy of their rule given the
-text, plus the first call: the number of parts (4 choices), their lengths (5 choices each) and
-where they are (``comb(n, k)`` placements). An algorithm asking yes/no questions cannot average fewer
-calls over these cases, however it is tuned (it can on a subset, such as one number of parts).
+The floor printed is a lower bound for the single-rule cases, whatever the algorithm. A call
+answers yes or no, so a correct algorithm averages at least the entropy of what it must find
+(Shannon): the number of parts (2 bits), their lengths (the entropy of the length distribution,
+per part) and where they lie (``log2 comb(free + 1, parts)``, the placements the generator
+chooses from), less what repeated strings spare (``log2`` of the occurrences of each part), plus
+the first call, which sends the whole text and always answers yes here. The sample mean of that
+per-case figure estimates the bound. It shows how far any algorithm can get below the baseline.
+
+``--rule-list N`` adds a second measurement closer to a run: the rules come from one platform
+list of N rules (popular ones more often), and the cases are isolated one after the other, so
+the triggers found earlier are tried first (``known=``), as ``censorprobe run --isolate`` does.
 """
 
 from __future__ import annotations
@@ -44,6 +55,27 @@ COMMON = "".join(
 )
 _RANK_WEIGHTS = [1.0 / (rank + 20) for rank in range(len(COMMON))]  # Zipf-like, flattened
 
+#: How many parts of each length (characters) the baidu, bilibili and sogou rule lists of
+#: citizenlab/chat-censorship (search/rules, 2023) hold: counted, not copied.
+MEASURED_LENGTHS = {
+    1: 333,
+    2: 2792,
+    3: 2369,
+    4: 1050,
+    5: 521,
+    6: 433,
+    7: 343,
+    8: 203,
+    9: 104,
+    10: 44,
+    11: 21,
+    12: 13,
+    13: 1,
+    14: 1,
+    16: 1,
+}
+LENGTHS = {"uniform": dict.fromkeys(range(2, 7), 1), "measured": MEASURED_LENGTHS}
+
 Rule = tuple[str, ...]
 
 
@@ -53,20 +85,48 @@ class Case:
     rules: tuple[Rule, ...]
 
 
-def make_case(rng: random.Random) -> Case:
-    """A censored text: random common characters with the parts of its rules scattered in."""
-    rules = tuple(_make_rule(rng) for _ in range(2 if rng.random() < 0.2 else 1))
-    parts = [part for rule in rules for part in rule]
-    rng.shuffle(parts)
-    length = rng.randint(100, 1000)
-    filler = _characters(rng, max(length - sum(map(len, parts)), 0))
-    cuts = sorted(rng.sample(range(len(filler) + 1), len(parts)))
-    pieces = [filler[a:b] + part for (a, b), part in zip(pairwise([0, *cuts]), parts, strict=True)]
-    return Case("".join(pieces) + filler[cuts[-1] :], rules)
+@dataclass(frozen=True)
+class Generator:
+    """Draws cases; ``lengths`` weighs each part length."""
+
+    lengths: dict[int, int]
+
+    @property
+    def length_entropy(self) -> float:
+        total = sum(self.lengths.values())
+        return -sum(count / total * log2(count / total) for count in self.lengths.values())
+
+    def rule(self, rng: random.Random) -> Rule:
+        sizes = rng.choices(list(self.lengths), list(self.lengths.values()), k=rng.randint(1, 4))
+        return tuple(_characters(rng, size) for size in sizes)
+
+    def case(self, rng: random.Random, draw_rule: Callable[[], Rule] | None = None) -> Case:
+        """A censored text: random common characters with the parts of its rules scattered in."""
+        draw = draw_rule or (lambda: self.rule(rng))
+        rules = tuple(draw() for _ in range(2 if rng.random() < 0.2 else 1))
+        parts = [part for rule in rules for part in rule]
+        rng.shuffle(parts)
+        length = rng.randint(100, 1000)
+        filler = _characters(rng, max(length - sum(map(len, parts)), 0))
+        cuts = sorted(rng.sample(range(len(filler) + 1), len(parts)))
+        pieces = [filler[a:b] + p for (a, b), p in zip(pairwise([0, *cuts]), parts, strict=True)]
+        return Case("".join(pieces) + filler[cuts[-1] :], rules)
+
+    def floor(self, case: Case) -> float:
+        """The entropy bound (see the top) for a single-rule case, plus the first call."""
+        (rule,) = case.rules
+        free = len(case.text) - sum(map(len, rule))
+        bits = 2 + len(rule) * self.length_entropy + log2(comb(free + 1, len(rule)))
+        for part in rule:
+            if any(part != other and part in other for other in rule) or rule.count(part) > 1:
+                bits -= log2(len(case.text)) + log2(max(self.lengths))  # not in the answer
+            else:
+                bits -= log2(_occurrences(part, case.text))
+        return 1 + bits
 
 
-def _make_rule(rng: random.Random) -> Rule:
-    return tuple(_characters(rng, rng.randint(2, 6)) for _ in range(rng.randint(1, 4)))
+def _occurrences(part: str, text: str) -> int:
+    return sum(text.startswith(part, at) for at in range(len(text) - len(part) + 1))
 
 
 def _characters(rng: random.Random, count: int) -> str:
@@ -108,12 +168,6 @@ def _essential(rule: Rule) -> frozenset[str]:
     return frozenset(p for p in rule if not any(p != q and p in q for q in rule))
 
 
-def floor(case: Case) -> float:
-    """Fewest calls any algorithm needs on average for a case like this one (see the top)."""
-    (rule,) = case.rules
-    return 1 + log2(4) + log2(comb(len(case.text), len(rule))) + len(rule) * log2(5)
-
-
 Algorithm = Callable[[str, Platform], Rule | None]
 
 
@@ -126,43 +180,111 @@ def measure(cases: Sequence[Case], algorithm: Algorithm) -> tuple[list[int], int
     return calls, mistakes
 
 
+def ours(text: str, platform: Platform) -> Rule | None:
+    return isolate(text, platform).trigger
+
+
+class OursWithMemory:
+    """``isolate`` trying the triggers found earlier first, the last one to match first."""
+
+    def __init__(self) -> None:
+        self.known: list[Rule] = []
+
+    def __call__(self, text: str, platform: Platform) -> Rule | None:
+        trigger = isolate(text, platform, known=self.known).trigger
+        if trigger is not None:
+            self.known = [trigger, *(known for known in self.known if known != trigger)]
+        return trigger
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--lengths", choices=sorted(LENGTHS), default="uniform")
+    parser.add_argument("--rule-list", type=int, default=0, metavar="N")
     args = parser.parse_args()
+    generator = Generator(LENGTHS[args.lengths])
     rng = random.Random(args.seed)
-    cases = [make_case(rng) for _ in range(args.cases)]
-    ours, ours_wrong = measure(cases, lambda text, platform: isolate(text, platform).trigger)
-    base, base_wrong = measure(cases, comp_aware_bin_split)
+    cases = [generator.case(rng) for _ in range(args.cases)]
     double = sum(len(case.rules) == 2 for case in cases)
+    low, high = min(generator.lengths), max(generator.lengths)
     print(
         f"{len(cases)} cases (seed {args.seed}): texts of 100-1,000 characters, rules of 1-4 "
-        f"parts of 2-6 characters, {double} cases with two rules"
+        f"parts of {low}-{high} characters ({args.lengths}), {double} cases with two rules"
     )
+    mine, mine_wrong = measure(cases, ours)
+    base, base_wrong = measure(cases, comp_aware_bin_split)
+    _print_table([("runners.isolation", mine, mine_wrong), ("Xiong & Knockel", base, base_wrong)])
+    print(f"ratio of means: {statistics.mean(mine) / statistics.mean(base):.3f}")
+    _print_by_parts(cases, mine, base)
+    _print_floor(generator, cases, base)
+    if args.rule_list:
+        _print_run(generator, rng, args)
+
+
+def _print_table(rows: Sequence[tuple[str, Sequence[int], int]]) -> None:
     print(f"{'oracle calls':<24}{'mean':>8}{'median':>8}{'max':>6}{'wrong':>7}")
-    for name, calls, mistakes in (
-        ("runners.isolation", ours, ours_wrong),
-        ("Xiong & Knockel", base, base_wrong),
-    ):
+    for name, calls, mistakes in rows:
         row = f"{statistics.mean(calls):8.2f}{statistics.median(calls):8.1f}{max(calls):6d}"
         print(f"{name:<24}{row}{mistakes:7d}")
-    print(f"ratio of means: {statistics.mean(ours) / statistics.mean(base):.3f}")
-    _print_by_parts(cases, ours, base)
 
 
-def _print_by_parts(cases: Sequence[Case], ours: Sequence[int], base: Sequence[int]) -> None:
-    """Mean calls on single-rule cases, by number of parts, and the floor for all of them."""
+def _print_by_parts(cases: Sequence[Case], mine: Sequence[int], base: Sequence[int]) -> None:
+    """Mean calls on single-rule cases, by number of parts."""
     single = [i for i, case in enumerate(cases) if len(case.rules) == 1]
     print(f"{'single-rule cases':<24}{'cases':>8}{'ours':>8}{'baseline':>10}{'ratio':>8}")
     for parts in (1, 2, 3, 4, None):
         chosen = [i for i in single if parts in (None, len(cases[i].rules[0]))]
-        mine, theirs = (statistics.mean(calls[i] for i in chosen) for calls in (ours, base))
+        ours_mean, base_mean = (statistics.mean(calls[i] for i in chosen) for calls in (mine, base))
         label = f"  {parts} part{'s' * (parts != 1)}" if parts else "  all"
-        print(f"{label:<24}{len(chosen):8d}{mine:8.2f}{theirs:10.2f}{mine / theirs:8.3f}")
-    low = statistics.mean(floor(cases[i]) for i in single)
-    theirs = statistics.mean(base[i] for i in single)
-    print(f"floor for these cases: {low:.2f} calls, {low / theirs:.3f} of the baseline's")
+        print(
+            f"{label:<24}{len(chosen):8d}{ours_mean:8.2f}{base_mean:10.2f}{ours_mean / base_mean:8.3f}"
+        )
+
+
+def _print_floor(generator: Generator, cases: Sequence[Case], base: Sequence[int]) -> None:
+    """The entropy floor of the single-rule cases, and what 0.8 would ask of the others."""
+    single = [i for i, case in enumerate(cases) if len(case.rules) == 1]
+    double = [i for i, case in enumerate(cases) if len(case.rules) == 2]
+    floor = statistics.mean(generator.floor(cases[i]) for i in single)
+    base_single = statistics.mean(base[i] for i in single)
+    print(
+        f"floor for the single-rule cases: {floor:.2f} calls, {floor / base_single:.3f} of the "
+        "baseline's: no correct algorithm averages less on them"
+    )
+    if double:
+        allowed = 0.8 * sum(base) - floor * len(single)
+        base_double = statistics.mean(base[i] for i in double)
+        print(
+            f"for a ratio of 0.8 over all cases, the {len(double)} two-rule cases would have to "
+            f"average {allowed / len(double):.2f} calls ({allowed / len(double) / base_double:.3f}"
+            " of the baseline's on them)"
+        )
+
+
+def _print_run(generator: Generator, rng: random.Random, args: argparse.Namespace) -> None:
+    """Cases drawn from one platform's rule list, isolated in turn with memory."""
+    rules = [generator.rule(rng) for _ in range(args.rule_list)]
+    popularity = [1.0 / (rank + 1) for rank in range(len(rules))]
+    cases = [
+        generator.case(rng, lambda: rng.choices(rules, popularity)[0]) for _ in range(args.cases)
+    ]
+    print(
+        f"\na run: {len(cases)} texts censored by the rules of one list of {len(rules)} "
+        "(popularity 1/rank), isolated in turn"
+    )
+    base, base_wrong = measure(cases, comp_aware_bin_split)
+    plain, plain_wrong = measure(cases, ours)
+    memory, memory_wrong = measure(cases, OursWithMemory())
+    _print_table(
+        [
+            ("ours, triggers reused", memory, memory_wrong),
+            ("ours, each text alone", plain, plain_wrong),
+            ("Xiong & Knockel", base, base_wrong),
+        ]
+    )
+    print(f"ratio of means, triggers reused: {statistics.mean(memory) / statistics.mean(base):.3f}")
 
 
 if __name__ == "__main__":

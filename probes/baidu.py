@@ -13,7 +13,9 @@ Reads: organic results (``#content_left div.result.c-container`` with an ``h3 a`
 (``se_common_hint``). A result's source is the domain Baidu displays (``mu`` attribute, else the
 ``c-showurl`` text): its links themselves go through ``baidu.com/link`` redirects.
 
-Known limits: the full-notice wording is modelled on Weibo's (no recorded Baidu page with it
+Known limits: Baidu reads at most 38 characters of a query (Baidu's own App Builder SDK
+refuses longer ones: baidubce/app-builder#52), so longer terms and texts are refused before
+they are sent; the full-notice wording is modelled on Weibo's (no recorded Baidu page with it
 exists); newer layouts that show a site name instead of a domain leave ``source`` empty, which
 can hide soft censorship but never invents it.
 """
@@ -39,6 +41,7 @@ class BaiduAdapter(Adapter):
     default_base_url = "https://www.baidu.com"
     pacing = Pacing(rate=0.5, burst=1)
     separator = " "
+    max_query_length = 38
     allowlist_name = "cn-official"
     cases = (
         Case("baidu-Hello.html.gz", Verdict.VISIBLE, count=100_000_000),

@@ -121,6 +121,10 @@ class Adapter:
     pacing: ClassVar[Pacing] = Pacing(rate=0.5, burst=1)
     #: Joins the parts of a combination into one query.
     separator: ClassVar[str] = " "
+    #: Most characters of a query the platform takes (None: no known limit). A longer query is
+    #: cut silently or refused, so its answer says nothing about it: runs and isolations refuse
+    #: to send it.
+    max_query_length: ClassVar[int | None] = None
     #: Fingerprint files this adapter uses, besides ``common``.
     fingerprint_files: ClassVar[tuple[str, ...]] = ()
     #: Name of the allow-list file (``probes/allowlists/<name>.txt``) for soft censorship.

@@ -12,7 +12,9 @@ read) and ``query.search[].title`` (page URL built from the title). API ``error`
 become errors: ``maxlag`` and ``ratelimited`` are ``rate_limited`` (with ``Retry-After`` when
 sent), any other code ``http_status``. JSON of any other shape is a ``parse`` error.
 
-Known limits: only the first page of hits (``srlimit=10``); a search with no hits, such as a
+Known limits: CirrusSearch refuses queries of more than 300 characters (Wikimedia search
+team, wikimedia-search list, August 2015), so longer ones are refused before they are sent;
+only the first page of hits (``srlimit=10``); a search with no hits, such as a
 misspelling with only a suggestion, reads as ``zero_results``, which the runner checks
 against controls before it means anything.
 """
@@ -40,6 +42,7 @@ class _Wikipedia(Adapter):
 
     pacing = Pacing(rate=1.0, burst=2)
     separator = " "
+    max_query_length = 300
 
     @classmethod
     def fixture_dir(cls) -> Path:

@@ -4,11 +4,14 @@
 query through a :class:`~runners.prober.Prober` (the platform's pacing, retries, Retry-After,
 classification) with the fragments joined by the adapter's separator. An answer that is still
 an error after the Prober's retries ends the isolation with :class:`IsolationError`: an error is
-never read as "not censored". The trigger found is sent once more on its own (the re-check) to
-guard against a platform that answered inconsistently; that probe is counted.
+never read as "not censored", and neither is a query longer than the platform takes
+(``Adapter.max_query_length``), which is not sent. Unless the last query answered was the
+trigger itself, the trigger found is sent once more on its own (the re-check) to guard against a
+platform that answered inconsistently; that probe is counted.
 
 :func:`isolate_snapshot` isolates the censored combinations and long texts of a finished run and
-appends one JSON line per isolation to ``isolations.jsonl`` in the snapshot (resumable).
+appends one JSON line per isolation to ``isolations.jsonl`` in the snapshot (resumable). The
+triggers it finds on a platform are tried first on that platform's next texts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "IsolationResult",
     "isolate_snapshot",
     "isolate_text",
+    "read_known",
     "wants_isolation",
 ]
 
@@ -67,41 +71,66 @@ class IsolationResult:
     platform: str
     separator: str
     text: str
+    reused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "trigger": list(self.trigger) if self.trigger is not None else None,
             "queries": self.queries,
+            "reused": self.reused,
             "platform": self.platform,
             "text_length": len(self.text),
         }
 
 
-async def isolate_text(text: str, prober: Prober, *, budget: int | None = None) -> IsolationResult:
+async def isolate_text(
+    text: str,
+    prober: Prober,
+    *,
+    budget: int | None = None,
+    known: Sequence[tuple[str, ...]] = (),
+) -> IsolationResult:
     """Isolate the rule that censors ``text`` on the prober's platform.
 
-    Raises :class:`IsolationError` when a probe ends in an error or the re-check of the trigger
-    is not censored, and :class:`~runners.isolation.BudgetExceeded` when more than ``budget``
-    queries (the re-check included) would be needed.
+    ``known`` are triggers found before on this platform, tried first (see
+    :func:`~runners.isolation.isolate`). Raises :class:`IsolationError` when a probe ends in an
+    error, a query is longer than the platform takes, or the re-check of the trigger is not
+    censored, and :class:`~runners.isolation.BudgetExceeded` when more than ``budget`` queries
+    (the re-check included) would be needed.
     """
     adapter: Adapter = prober.adapter
     separator = adapter.separator
+    limit = adapter.max_query_length
     calls = 0
+    last: tuple[tuple[str, ...], bool] | None = None
 
     async def censored(fragments: Sequence[str]) -> bool:
-        nonlocal calls
+        nonlocal calls, last
         query = Query.of(tuple(fragments), separator)
+        if limit is not None and len(query.text) > limit:
+            raise IsolationError(
+                "too_long",
+                query.text[:60],
+                f"{len(query.text)} characters, but {adapter.name} takes at most {limit}: "
+                f"isolate a passage of at most {limit} characters",
+                calls,
+            )
         calls += 1
         attempted = await prober.probe(query)
         outcome = attempted.outcome
         if outcome.verdict is Verdict.ERROR:
             kind = outcome.error.value if outcome.error else "error"
             raise IsolationError(kind, query.text, outcome.detail, calls)
-        return outcome.verdict is Verdict.CENSORED
+        last = (query.parts, outcome.verdict is Verdict.CENSORED)
+        return last[1]
 
-    isolation = await isolate_async(text, censored, budget=budget)
+    isolation = await isolate_async(text, censored, budget=budget, known=known)
     if isolation.trigger is None:
         return IsolationResult(None, isolation.calls, adapter.name, separator, text)
+    if last == (isolation.trigger, True):  # the trigger itself was just answered: censored
+        return IsolationResult(
+            isolation.trigger, isolation.calls, adapter.name, separator, text, isolation.reused
+        )
     if budget is not None and isolation.calls >= budget:
         raise BudgetExceeded(budget, isolation.calls)
     if not await censored(isolation.trigger):
@@ -124,15 +153,15 @@ def wants_isolation(observation: dict[str, Any]) -> bool:
     return len(term.get("parts") or ()) > 1 or len(observation.get("query") or "") > LONG_TEXT
 
 
-def _done_keys(path: Path) -> set[str]:
-    """Keys already isolated; a torn last line (a kill mid-write) is dropped."""
+def _records_done(path: Path) -> list[dict[str, Any]]:
+    """Isolations already written; a torn last line (a kill mid-write) is dropped."""
     if not path.exists():
-        return set()
+        return []
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         data = data[: data.rfind(b"\n") + 1]
         path.write_bytes(data)
-    return {json.loads(line)["key"] for line in data.splitlines() if line.strip()}
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
 
 
 def _pending(folder: Path, done: set[str]) -> Iterator[dict[str, Any]]:
@@ -141,18 +170,71 @@ def _pending(folder: Path, done: set[str]) -> Iterator[dict[str, Any]]:
             yield observation
 
 
+def read_known(path: Path, platform: str) -> list[tuple[str, ...]]:
+    """The triggers an ``isolations.jsonl`` holds for ``platform``, the last found first.
+
+    Raises ``ValueError`` naming the file, line and field of a record that is not one; a torn
+    last line (a kill mid-write) is left out.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    lines = text.split("\n")
+    known = _KnownTriggers(())
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):  # no newline after it: torn
+                break
+            raise ValueError(f"{path}:{number}: not a JSON record") from None
+        trigger = record.get("trigger") if isinstance(record, dict) else None
+        valid = trigger is None or (
+            isinstance(trigger, list) and all(isinstance(part, str) and part for part in trigger)
+        )
+        if not isinstance(record, dict) or not valid:
+            raise ValueError(f"{path}:{number}: field 'trigger': not a list of keywords or null")
+        if record.get("platform") == platform:
+            known.add(trigger)
+    return list(known)
+
+
+class _KnownTriggers:
+    """A platform's triggers found so far, the one that matched last first."""
+
+    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
+        self._triggers: list[tuple[str, ...]] = []
+        for record in records:
+            self.add(record.get("trigger"))
+
+    def add(self, trigger: Sequence[str] | None) -> None:
+        if trigger:
+            found = tuple(trigger)
+            if found in self._triggers:
+                self._triggers.remove(found)
+            self._triggers.insert(0, found)
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return iter(list(self._triggers))
+
+
 async def isolate_snapshot(
     folder: Path, config: RunConfig, budget: int | None = None
 ) -> list[dict[str, Any]]:
     """Isolate every censored combination or long text of a finished snapshot.
 
-    Appends ``{key, platform, query, trigger, queries, error}`` per isolation to
+    Appends ``{key, platform, query, trigger, queries, reused, error}`` per isolation to
     ``folder/isolations.jsonl`` and returns the records written. Keys already in the file are
     skipped, so an interrupted pass resumes. An isolation that fails (an error answer, the
-    budget) is recorded with ``trigger: null`` and its ``error``; the others go on.
+    budget) is recorded with ``trigger: null`` and its ``error``; the others go on. Triggers
+    already found on a platform (in this pass or in the file) are tried first on its next texts.
     """
     path = folder / ISOLATIONS
-    done = _done_keys(path)
+    records = _records_done(path)
+    done = {record["key"] for record in records}
     by_platform: dict[str, list[dict[str, Any]]] = {}
     for observation in _pending(folder, done):
         by_platform.setdefault(observation["platform"], []).append(observation)
@@ -161,9 +243,11 @@ async def isolate_snapshot(
         for platform, pending in by_platform.items():
             adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
             adapter.check_ready()
+            known = _KnownTriggers([record for record in records if record["platform"] == platform])
             async with Prober(adapter, config, keep_exchanges=False) as prober:
                 for observation in pending:
-                    record = await _isolate_one(observation, prober, budget)
+                    record = await _isolate_one(observation, prober, budget, known)
+                    known.add(record["trigger"])
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     out.flush()
                     written.append(record)
@@ -171,7 +255,7 @@ async def isolate_snapshot(
 
 
 async def _isolate_one(
-    observation: dict[str, Any], prober: Prober, budget: int | None
+    observation: dict[str, Any], prober: Prober, budget: int | None, known: _KnownTriggers
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "key": observation["key"],
@@ -179,10 +263,11 @@ async def _isolate_one(
         "query": observation["query"],
         "trigger": None,
         "queries": 0,
+        "reused": False,
         "error": None,
     }
     try:
-        result = await isolate_text(observation["query"], prober, budget=budget)
+        result = await isolate_text(observation["query"], prober, budget=budget, known=tuple(known))
     except IsolationError as exc:
         record.update(queries=exc.calls, error=str(exc))
     except BudgetExceeded as exc:
@@ -191,6 +276,7 @@ async def _isolate_one(
         record.update(
             trigger=list(result.trigger) if result.trigger is not None else None,
             queries=result.queries,
+            reused=result.reused,
         )
         if result.trigger is None:
             record["error"] = "not censored any more: the platform changed since the run"

@@ -6,12 +6,20 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from probes.contract import Query
+from probes.contract import Adapter, Query
 
-from .keywords import Control, LoadedList, Term
+from .keywords import Control, KeywordError, LoadedList, Term
 from .variants import expand
 
-__all__ = ["Probe", "Shard", "TermRef", "plan_controls", "plan_probes", "probe_key"]
+__all__ = [
+    "Probe",
+    "Shard",
+    "TermRef",
+    "overlong_queries",
+    "plan_controls",
+    "plan_probes",
+    "probe_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +131,47 @@ def plan_controls(
         for control in loaded.content.controls
         for probe in _probes_of(loaded.content.id, control, (), platform, vantage, separator, True)
     ]
+
+
+def overlong_queries(
+    lists: Iterable[LoadedList], adapters: Iterable[Adapter]
+) -> list[KeywordError]:
+    """Terms and controls whose query, in some variant, is longer than a platform takes.
+
+    Such a query is cut or refused by the platform (``Adapter.max_query_length``), so its
+    answer would be about another query: the run refuses it before sending anything.
+    """
+    limited = [adapter for adapter in adapters if adapter.max_query_length is not None]
+    errors: list[KeywordError] = []
+    for loaded in lists:
+        content = loaded.content
+        sections: tuple[tuple[str, Sequence[Term | Control]], ...] = (
+            ("terms", content.terms),
+            ("controls", content.controls),
+        )
+        for section, entries in sections:
+            for index, entry in enumerate(entries):
+                field = "all" if isinstance(entry, Term) and entry.all is not None else "text"
+                variants = (entry.variants or content.variants) if isinstance(entry, Term) else ()
+                for adapter in limited:
+                    limit = adapter.max_query_length
+                    assert limit is not None
+                    query, variant = max(
+                        (
+                            (adapter.separator.join(parts), variant)
+                            for variant, parts in expand(entry.parts, variants)
+                        ),
+                        key=lambda pair: len(pair[0]),
+                    )
+                    if len(query) > limit:
+                        errors.append(
+                            KeywordError(
+                                str(loaded.path),
+                                loaded.lines[entry.id],
+                                f"{section}[{index}].{field}",
+                                f"the {variant} query is {len(query)} characters long, but "
+                                f"{adapter.name} takes at most {limit} (it would cut or refuse "
+                                "it): shorten the term or leave the platform out",
+                            )
+                        )
+    return errors

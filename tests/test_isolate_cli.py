@@ -173,6 +173,103 @@ controls:
     assert len((folder / ISOLATIONS).read_text(encoding="utf-8").splitlines()) == 2
 
 
+def test_snapshot_isolations_reuse_the_triggers_found(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    listing = tmp_path / "l.yaml"
+    listing.write_text(
+        """list: t
+description: test list
+language: zh-Hans
+terms:
+  - {id: a, all: [习近平, 抗议, 北京], category: test}
+  - {id: b, all: [上海, 习近平, 抗议], category: test}
+  - {id: c, text: 回忆六四那天天安门广场前的坦克车, category: test}
+  - {id: d, all: [习近平说, 抗议活动], category: test}
+controls:
+  - {id: weather, text: 天气}
+  - {id: noodles, text: 牛肉面}
+  - {id: football, text: 足球}
+""",
+        encoding="utf-8",
+    )
+    folder = run_probes([listing], testbed.url, tmp_path / "results")
+    config = RunConfig(
+        lists=[listing], platforms=["testbed"], base_urls={"testbed": testbed.url}, rate=0
+    )
+    before = queries_sent(testbed)
+    written = asyncio.run(isolate_snapshot(folder, config))
+    records = {record["key"].split("/")[1]: record for record in written}
+    assert {key: tuple(record["trigger"]) for key, record in records.items()} == {
+        "a": ("习近平", "抗议"),
+        "b": ("习近平", "抗议"),
+        "c": ("六四", "天安门", "坦克"),
+        "d": ("习近平", "抗议"),
+    }
+    assert records["a"]["queries"] > 5 and records["c"]["queries"] > 5
+    # The trigger found for a is asked first for b and d, and censors them: one query each.
+    assert records["b"]["queries"] == records["d"]["queries"] == 1
+    assert [records[key]["reused"] for key in "abcd"] == [False, True, False, True]
+    assert sum(record["queries"] for record in written) == queries_sent(testbed) - before
+    # A later pass seeds them from isolations.jsonl: a new censored text costs one query.
+    (folder / ISOLATIONS).write_text(
+        "".join(
+            json.dumps(record, ensure_ascii=False) + "\n"
+            for record in written
+            if record["key"].split("/")[1] != "d"
+        ),
+        encoding="utf-8",
+    )
+    (again,) = asyncio.run(isolate_snapshot(folder, config))
+    assert again["trigger"] == ["习近平", "抗议"] and again["queries"] == 1
+
+
+def test_known_triggers_from_a_file(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    known = tmp_path / "isolations.jsonl"
+    records = [
+        {"key": "t/a/original/testbed/-", "platform": "testbed", "trigger": ["习近平", "抗议"]},
+        {"key": "t/b/original/weibo/-", "platform": "weibo", "trigger": ["昨天"]},
+        {"key": "t/c/original/testbed/-", "platform": "testbed", "trigger": None},
+    ]
+    known.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    text = "昨天习近平在北京说到抗议的事情"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--known", str(known), text)
+    assert code == 0, output
+    assert "trigger: 习近平 + 抗议 (found before, in --known)" in output and "queries: 1" in output
+    assert queries_sent(testbed) == 1  # 昨天 was found on weibo: not asked here
+    # A torn last line is left out; a bad record anywhere else is an error naming it.
+    with known.open("a", encoding="utf-8") as out:
+        out.write('{"key": "t/d/orig')
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--known", str(known), text)
+    assert code == 0, output
+    known.write_text(json.dumps(records[0]) + '\n{"platform": "testbed", "trigger": "六四"}\n')
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--known", str(known), text)
+    assert code == 1 and f"{known}:2: field 'trigger'" in output.replace("\n", "")
+    assert queries_sent(testbed) == 2
+
+
+def test_queries_longer_than_the_platform_takes_are_never_sent(start_testbed) -> None:
+    from probes.testbed import TestbedAdapter
+    from runners.isolate_run import IsolationError, isolate_text
+    from runners.prober import Prober
+
+    class ShortQueries(TestbedAdapter):
+        max_query_length = 12
+
+    testbed = start_testbed(rules=RULES)
+    config = RunConfig(lists=[], platforms=["testbed"], rate=0, backoff=0.01, timeout=5)
+
+    async def run(text: str):  # type: ignore[no-untyped-def]
+        async with Prober(ShortQueries(base_url=testbed.url), config) as prober:
+            return await isolate_text(text, prober)
+
+    with pytest.raises(IsolationError, match="takes at most 12") as raised:
+        asyncio.run(run("昨天习近平在北京说到抗议的事情"))
+    assert raised.value.kind == "too_long" and raised.value.calls == 0
+    assert queries_sent(testbed) == 0
+    assert asyncio.run(run("习近平说抗议")).trigger == ("习近平", "抗议")
+
+
 def test_snapshot_records_errors_and_budget(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
     listing = tmp_path / "l.yaml"
@@ -243,14 +340,25 @@ class _FlipAtRecheck:
         pass
 
 
-def test_a_trigger_not_censored_on_recheck_is_an_error(start_testbed) -> None:
+@pytest.mark.parametrize(
+    ("text", "rechecked"),
+    [
+        # The last part ends the text: the trigger is inferred, never asked; it is re-checked.
+        ("昨天习近平在北京说到抗议", True),
+        # The search ends by asking the trigger itself: a re-check would repeat that query.
+        ("昨天习近平在北京说到抗议的事情", False),
+    ],
+)
+def test_a_platform_that_changes_its_answer_ends_in_an_error(
+    start_testbed, text: str, rechecked: bool
+) -> None:
     from probes.testbed import TestbedAdapter
     from runners.isolate_run import IsolationError, isolate_text
+    from runners.isolation import isolate as isolate_pure
     from runners.prober import Prober
 
-    rules = RuleBook((Rule(parts=("习近平", "抗议"), epochs=frozenset({1})),))
-    testbed = start_testbed(rules=rules)
-    text = "昨天习近平在北京说到抗议的事情"
+    rule = ("习近平", "抗议")
+    testbed = start_testbed(rules=RuleBook((Rule(parts=rule, epochs=frozenset({1})),)))
     config = RunConfig(lists=[], platforms=["testbed"], rate=0, backoff=0.01, timeout=5)
 
     async def run(pacer: _FlipAtRecheck | None):  # type: ignore[no-untyped-def]
@@ -258,7 +366,13 @@ def test_a_trigger_not_censored_on_recheck_is_an_error(start_testbed) -> None:
         async with Prober(adapter, config, keep_exchanges=False, pacer=pacer) as prober:
             return await isolate_text(text, prober)
 
-    calls = asyncio.run(run(None)).queries  # isolation calls + the re-check
+    result = asyncio.run(run(None))
+    search = isolate_pure(text, lambda query: all(any(p in f for f in query) for p in rule))
+    assert result.trigger == search.trigger == rule
+    assert result.queries == search.calls + rechecked == queries_sent(testbed)
+    # The rule is lifted just before the last query: whichever it is, the isolation must end in
+    # an error, never in a trigger.
     with pytest.raises(IsolationError, match="inconsistent") as raised:
-        asyncio.run(run(_FlipAtRecheck(testbed, at=calls)))
-    assert raised.value.calls == calls
+        asyncio.run(run(_FlipAtRecheck(testbed, at=result.queries)))
+    if rechecked:
+        assert raised.value.calls == result.queries

@@ -189,6 +189,27 @@ def test_the_async_driver_asks_the_same_queries() -> None:
     assert async_platform.queries == sync_platform.queries
 
 
+def test_a_known_trigger_in_the_text_costs_one_call() -> None:
+    platform = Platform(("新疆", "集中营"), ("法轮功",))
+    known = [("六四", "学生"), ("新疆", "集中营"), ("法轮功",)]  # 六四 is not in the text
+    assert isolate(ARTICLE, platform, known=known) == Isolation(("新疆", "集中营"), 1, reused=True)
+    assert platform.queries == [("新疆", "集中营")]
+
+
+def test_known_triggers_that_no_longer_censor_cost_at_most_three_calls() -> None:
+    plain = isolate(ARTICLE, Platform(("习近平", "镇压")))
+    platform = Platform(("习近平", "镇压"))
+    known = [
+        ("法轮功",),
+        ("新疆", "集中营"),
+        ("人权",),
+        ("宗教",),
+    ]  # all in the text, none censored
+    result = isolate(ARTICLE, platform, known=known)
+    assert result == Isolation(plain.trigger, plain.calls + 3)
+    assert platform.queries[:4] == [("法轮功",), ("新疆", "集中营"), ("人权",), (ARTICLE,)]
+
+
 def test_fewer_calls_than_the_baseline() -> None:
     """A guard on the savings; ``benchmarks/bench_isolation.py`` measures them at scale."""
     rng = random.Random(6)
@@ -245,3 +266,18 @@ def test_the_trigger_is_exact_minimal_and_agrees_with_the_baseline(
     assert baseline is not None and frozenset(baseline) in present
     if len(present) == 1:
         assert frozenset(result.trigger or ()) == frozenset(baseline)
+
+
+@settings(max_examples=150, deadline=None)
+@given(censored_texts(), st.integers(0, 40))
+def test_known_triggers_keep_the_trigger_exact(case: tuple[str, list[Rule]], cut: int) -> None:
+    """Triggers isolated before on the platform (here from suffixes of the text) are minimal,
+    so the one reused is exact too."""
+    text, rules = case
+    platform = Platform(*rules)
+    known = [isolate(text[at:], Platform(*rules)).trigger for at in range(0, cut, 3)]
+    result = isolate(text, platform, known=[trigger for trigger in known if trigger])
+    if not any(all(p in text for p in rule) for rule in rules):
+        assert result.trigger is None
+        return
+    assert_exact(result, text, platform)

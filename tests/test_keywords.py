@@ -245,3 +245,30 @@ def test_shipped_lists_are_valid_and_complete() -> None:
         "history",
         "platform",
     } <= categories
+
+
+def test_a_query_longer_than_the_platform_takes_is_refused_before_the_run(
+    start_testbed, tmp_path: Path
+) -> None:
+    """Baidu reads 38 characters of a query: a longer term (or variant) would be cut."""
+    testbed = start_testbed()
+    listing = write(
+        tmp_path,
+        "long.yaml",
+        "list: t\ndescription: test list\nlanguage: zh-Hans\nterms:\n"
+        "  - {id: short, text: 六四, category: test}\n"
+        "  - {id: xi, text: 习近平, category: test, variants: [pinyin_spaced]}\n"
+        f"  - {{id: long, text: {'天安门' * 13}, category: test}}\n" + CONTROLS_YAML,
+    )
+    out = tmp_path / "results"
+    args = ["run", str(listing), "--platform", "baidu", "--base-url", testbed.url]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "nothing was run" in result.output
+    assert f"{listing}:7: field 'terms[2].text': the original query is 39 characters" in (
+        result.output.replace("\n", "")
+    )
+    assert "baidu takes at most 38" in result.output.replace("\n", "")
+    assert "terms[1]" not in result.output  # "xi jin ping" is 11 characters
+    assert testbed.log == []
+    assert not out.exists()

@@ -13,7 +13,7 @@ from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
 
 from ..config import RunConfig
-from ..isolate_run import IsolationError, IsolationResult, isolate_text
+from ..isolate_run import IsolationError, IsolationResult, isolate_text, read_known
 from ..isolation import BudgetExceeded
 from ..prober import Prober
 from .run import fail
@@ -56,11 +56,20 @@ def isolate_command(
     backoff: Annotated[
         float, typer.Option(help="First retry back-off in seconds (doubles).")
     ] = 1.0,
+    known_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--known",
+            help="An isolations.jsonl (of `run --isolate`): its triggers on this platform are "
+            "tried first.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Isolate the keywords of TEXT that --platform censors, one real query at a time."""
     text = _text_of(text, file)
     try:
+        known = read_known(known_file, platform) if known_file else []
         config = RunConfig(
             lists=[],
             platforms=[platform],
@@ -78,7 +87,7 @@ def isolate_command(
 
     async def main() -> IsolationResult:
         async with Prober(adapter, config, keep_exchanges=False) as prober:
-            return await isolate_text(text, prober, budget=budget)
+            return await isolate_text(text, prober, budget=budget, known=known)
 
     try:
         result = asyncio.run(main())
@@ -92,5 +101,6 @@ def isolate_command(
         print("not censored")
         print(f"queries: {result.queries}")
     else:
-        print(f"trigger: {' + '.join(result.trigger)}")
+        reused = " (found before, in --known)" if result.reused else ""
+        print(f"trigger: {' + '.join(result.trigger)}{reused}")
         print(f"queries: {result.queries}")
