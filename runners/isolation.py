@@ -22,7 +22,13 @@ It makes fewer calls because:
   than the range. Parts are short, so an end takes two or three calls where the baseline makes
   one per character; whether the parts found already make the whole rule is one of the answers
   of the next start search rather than a call of its own; the next part to find is the first of
-  the parts still missing, so its start is likelier early in what is left.
+  the parts still missing, so its start is likelier early in what is left; and how many parts
+  are still missing is weighed by where the parts found lie (many found early: likely more).
+
+No method can do much better on texts where the parts could lie anywhere: a call answers yes or
+no, so the calls average at least the entropy of the rule's place in the text (Shannon), and
+the baseline is already within about a fifth of that floor (``benchmarks/bench_isolation.py``
+prints both).
 - answers are remembered, and queries are reduced first (no empty fragment, none inside
   another), so two searches asking the same thing in other words cost one call.
 - triggers isolated before on the same platform (``known``) whose parts all occur in the text
@@ -40,6 +46,7 @@ from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
+from math import perm
 
 __all__ = [
     "AsyncOracle",
@@ -82,10 +89,11 @@ _LENGTH_WEIGHTS = (  # index: part length
 )
 _LONG_PART_DECAY = 0.5  # weight of length n + 1 over that of length n, past the table
 _LEAST_WEIGHT = 2e-5  # keeps a very long part from costing more than ~15 extra calls
-_DONE_WEIGHT = 0.5  # chance that the parts found so far already make the whole rule
-# The next part found is the first of the r parts still missing: if these lie anywhere, it starts
-# at a fraction x of what is left with density ~ (1 - x) ** (r - 1). This hedges r = 1 and 2.
-_EARLY_START = 0.5
+# Number of parts of a rule: half its share in the same lists (60 % have one part, 39 % two),
+# half a flat 1 to 4; past the table, each more part is 0.3 times as likely, up to 8 missing.
+_PARTS_WEIGHTS = (0.0, 0.43, 0.32, 0.13, 0.12)  # index: number of parts
+_MORE_PARTS_DECAY = 0.3
+_MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
 
 
@@ -204,7 +212,7 @@ def _search(text: str, known: Sequence[Query]) -> Generator[Query, bool, tuple[Q
     found: list[str] = []
     rest = text  # found + rest is censored
     while True:
-        start = yield from _part_start(found, rest)
+        start = yield from _part_start(found, rest, len(text))
         if start == len(rest):  # found alone is censored
             return tuple(found), False
         end = yield from _part_end(found, rest, start)
@@ -214,23 +222,50 @@ def _search(text: str, known: Sequence[Query]) -> Generator[Query, bool, tuple[Q
         rest = rest[start + 1 :]
 
 
-def _part_start(found: list[str], rest: str) -> _Ask:
+def _part_start(found: list[str], rest: str, text_length: int) -> _Ask:
     """Largest ``i`` with ``found + rest[i:]`` censored, or ``len(rest)`` if ``found`` is.
 
     Bisects for the first cut that is *not* censored, ``i + 1``; the cut ``len(rest) + 1``
-    stands for "even ``found`` alone is censored".
+    stands for "even ``found`` alone is censored". The part sought is the first of the ``r``
+    still missing: if they lie anywhere in ``rest``, it starts at a share ``x`` of it with
+    density ``r * (1 - x) ** (r - 1)``.
     """
     size = len(rest)
-    done = _DONE_WEIGHT if found else 0.0
-    early = [(1.0 - start / size) ** _EARLY_START for start in range(size)]
-    scale = (1.0 - done) / sum(early)
-    weights = [0.0, *(weight * scale for weight in early), done]
+    missing = _parts_missing(len(found), size / text_length)
+    done = missing.pop(0, 0.0)
+    first = [
+        sum(chance * r * (1.0 - start / size) ** (r - 1) for r, chance in missing.items())
+        for start in range(size)
+    ]
+    scale = (1.0 - done) / (sum(first) or 1.0)
+    weights = [0.0, *(weight * scale for weight in first), done]
 
     def clean(cut: int) -> _Question:
         return not (yield _query(*found, rest[cut:]))
 
     cut = yield from _bisect(0, size + 1, weights, clean)
     return cut - 1
+
+
+def _parts_missing(found: int, left: float) -> dict[int, float]:
+    """How likely each number of parts still missing is, the share ``left`` of the text being
+    what remains to search after the ``found`` parts found so far.
+
+    Parts lie anywhere in the text: the first ``found`` of ``k`` parts all lie before the share
+    ``left`` with likelihood ``k! / (k - found)! * left ** (k - found)``, times the prior of ``k``.
+    """
+    likelihood = {
+        missing: _parts_weight(found + missing) * perm(found + missing, found) * left**missing
+        for missing in range(0 if found else 1, _MOST_MISSING + 1)
+    }
+    total = sum(likelihood.values())
+    return {missing: weight / total for missing, weight in likelihood.items()}
+
+
+def _parts_weight(parts: int) -> float:
+    if parts < len(_PARTS_WEIGHTS):
+        return _PARTS_WEIGHTS[parts]
+    return _PARTS_WEIGHTS[-1] * _MORE_PARTS_DECAY ** (parts - len(_PARTS_WEIGHTS) + 1)
 
 
 def _part_end(found: list[str], rest: str, start: int) -> _Ask:
