@@ -272,3 +272,14 @@ def test_a_query_longer_than_the_platform_takes_is_refused_before_the_run(
     assert "terms[1]" not in result.output  # "xi jin ping" is 11 characters
     assert testbed.log == []
     assert not out.exists()
+    # `keywords check --platform` finds it before any run is scheduled.
+    checked = CliRunner().invoke(app, ["keywords", "check", str(listing), "-p", "baidu"])
+    assert checked.exit_code == 1
+    assert f"{listing}:7: field 'terms[2].text'" in checked.output.replace("\n", "")
+    fine = CliRunner().invoke(app, ["keywords", "check", str(listing), "-p", "testbed"])
+    assert fine.exit_code == 0, fine.output
+    shipped = [str(REPO / "keywords" / name) for name in ("demo.yaml", "cn-core.yaml")]
+    for path in shipped:
+        every = [option for name in ("baidu", "wikipedia_zh") for option in ("-p", name)]
+        result = CliRunner().invoke(app, ["keywords", "check", path, *every])
+        assert result.exit_code == 0, result.output

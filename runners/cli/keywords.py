@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from probes.registry import UnknownAdapterError, get_adapter
+
 from ..keywords import KeywordListsInvalid, load_lists
+from ..plan import overlong_queries
 from ..variants import expand
 from .display import console
 from .run import fail
@@ -17,10 +20,25 @@ app = typer.Typer(help="Check, show and import keyword lists.", no_args_is_help=
 
 
 @app.command("check")
-def check(paths: Annotated[list[Path], typer.Argument(help="Keyword list files.")]) -> None:
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Keyword list files.")],
+    platforms: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform", "-p", help="Also check the queries fit these platforms (repeatable)."
+        ),
+    ] = None,
+) -> None:
     """Validate lists: exit 0 when all are valid, 1 with every problem (file:line: field) otherwise."""
     try:
+        adapters = [get_adapter(name)() for name in platforms or ()]
+    except UnknownAdapterError as exc:
+        raise fail(str(exc)) from None
+    try:
         loaded = load_lists(paths)
+        overlong = overlong_queries(loaded, adapters)
+        if overlong:
+            raise KeywordListsInvalid(overlong)
     except KeywordListsInvalid as exc:
         raise fail(f"{len(exc.errors)} problem(s):\n{exc}") from None
     for item in loaded:
