@@ -124,6 +124,11 @@ def dispatch_command(
         err_console.print(
             f"[yellow]warning:[/yellow] no live worker consumed vantage {name!r} when the run started"
         )
+    if result.recovered:
+        err_console.print(
+            f"resumed: {result.recovered} batch(es) of the earlier dispatch had come back and "
+            "were written; its batches still queued are dropped by the workers"
+        )
     for name, count in sorted(result.outstanding.items()):
         err_console.print(f"[yellow]vantage {name!r}:[/yellow] {count} batch(es) not answered")
     print_summary(result.run_id, result.status, result.counts)

@@ -8,10 +8,16 @@ are collected as they come back and written to one ordinary snapshot — observa
 evidence (WARC) and manifest — exactly as a local run writes them; the first result per key
 wins (a re-delivered batch may come back twice). ``resume`` skips every key already
 written; ``deadline`` bounds the wait, and vantages with no live worker are reported.
+
+Every batch sent is noted in ``batches.jsonl`` in the snapshot (task id, vantage, platform,
+keys). A coordinator that resumes a run first writes what the earlier one's batches brought
+back since it died, then starts a new generation (:mod:`.generation`): the batches the earlier
+one left queued are dropped by the workers instead of being probed a second time.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,9 +32,12 @@ from ..plan import Probe
 from ..snapshot import SnapshotWriter
 from .app import app as default_app
 from .app import queue_of
+from .generation import start_generation
 from .tasks import exchange_from_json
 
-__all__ = ["DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
+__all__ = ["BATCHES", "DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
+
+BATCHES = "batches.jsonl"
 
 ObservationHook = Callable[[dict[str, Any]], None]
 
@@ -43,6 +52,8 @@ class DispatchResult:
     no_worker: list[str] = field(default_factory=list)
     #: vantage -> number of batches still outstanding when the run ended
     outstanding: dict[str, int] = field(default_factory=dict)
+    #: on resume: batches of the earlier dispatch whose results were written, not sent again
+    recovered: int = 0
 
 
 def vantage_plan(plan: Plan, vantage: str) -> Plan:
@@ -105,7 +116,14 @@ def dispatch(
     status = "interrupted"
     no_worker: list[str] = []
     pending: dict[str, tuple[Any, _Batch]] = {}
+    checks = dict(writer.last_check)
+    recovered = 0
+    sent_log = None
     try:
+        if resume:
+            recovered = _collect_earlier(writer, evidence, plan, app, checks, on_observation)
+        generation = start_generation(app.conf.broker_url, run_id)
+        sent_log = (writer.folder / BATCHES).open("w", encoding="utf-8")
         live = live_vantages(vantages, app)
         no_worker = [vantage for vantage in vantages if vantage not in live]
         settings = config.model_dump(mode="json")
@@ -124,15 +142,14 @@ def dispatch(
                             vantage,
                             [_plain(p) for p in chunk],
                             [_plain(c) for c in controls],
+                            generation,
                         ),
                         queue=queue_of(vantage),
                     )
-                    pending[task.id] = (
-                        task,
-                        _Batch(vantage, platform, {p.key: p for p in chunk}, controls),
-                    )
+                    batch = _Batch(vantage, platform, {p.key: p for p in chunk}, controls)
+                    pending[task.id] = (task, batch)
+                    _note_sent(sent_log, task.id, batch)
         ends = None if deadline is None else time.monotonic() + deadline
-        checks = dict(writer.last_check)
         while pending and not should_stop():
             if ends is not None and time.monotonic() > ends:
                 break
@@ -146,7 +163,8 @@ def dispatch(
                     continue  # its keys stay missing: the run ends interrupted
                 body = task.get(propagate=False)
                 task.forget()
-                _write_batch(writer, evidence, run_id, sent, body, checks, on_observation)
+                if not body.get("stale"):  # stale: a newer dispatch of this run has begun
+                    _write_batch(writer, evidence, run_id, sent, body, checks, on_observation)
             if not progressed:
                 time.sleep(poll)
         missing = any(
@@ -159,6 +177,8 @@ def dispatch(
     finally:
         for task, _ in pending.values():
             task.revoke()  # best effort: live workers drop it; resume re-sends what is missing
+        if sent_log is not None:
+            sent_log.close()
         if evidence is not None:
             evidence.close()
         writer.finish(status)
@@ -166,8 +186,66 @@ def dispatch(
     for _, left in pending.values():
         outstanding[left.vantage] = outstanding.get(left.vantage, 0) + 1
     return DispatchResult(
-        run_id, writer.folder, status, writer.manifest["counts"], no_worker, outstanding
+        run_id, writer.folder, status, writer.manifest["counts"], no_worker, outstanding, recovered
     )
+
+
+def _note_sent(log: Any, task_id: str, batch: _Batch) -> None:
+    record = {
+        "task": task_id,
+        "vantage": batch.vantage,
+        "platform": batch.platform,
+        "keys": list(batch.probes),
+    }
+    log.write(json.dumps(record, ensure_ascii=False) + "\n")
+    log.flush()
+
+
+def _read_sent(path: Path) -> Iterator[dict[str, Any]]:
+    """The batches an earlier dispatch noted; a torn last line (a kill mid-write) is left out."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            return
+
+
+def _collect_earlier(
+    writer: SnapshotWriter,
+    evidence: EvidenceWriter | None,
+    plan: Plan,
+    app: Any,
+    checks: dict[str, int],
+    on_observation: ObservationHook | None,
+) -> int:
+    """Write what the batches of the run's earlier dispatch brought back; return how many.
+
+    Their keys are then written and not sent again. Batches not finished yet are left alone:
+    the new generation makes the workers drop those still queued.
+    """
+    run_id = writer.manifest["run_id"]
+    missing: dict[tuple[str, str], dict[str, Probe]] = {}
+    collected = 0
+    for sent in _read_sent(writer.folder / BATCHES):
+        result = app.AsyncResult(sent["task"])
+        if not result.successful():
+            continue
+        body = result.get(propagate=False)
+        result.forget()
+        if not isinstance(body, dict) or body.get("stale"):
+            continue
+        vantage, platform = sent["vantage"], sent["platform"]
+        here = vantage_plan(plan, vantage)
+        if (vantage, platform) not in missing:
+            missing[vantage, platform] = {p.key: p for p in here.probes(platform, writer.done)}
+        wanted = missing[vantage, platform]
+        probes = {key: wanted[key] for key in sent["keys"] if key in wanted}
+        batch = _Batch(vantage, platform, probes, here.controls(platform))
+        _write_batch(writer, evidence, run_id, batch, body, checks, on_observation)
+        collected += 1
+    return collected
 
 
 def _write_batch(

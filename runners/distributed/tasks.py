@@ -25,6 +25,7 @@ from ..evidence import Exchange
 from ..prober import Attempted, Prober, default_pacer
 from ..snapshot import utc_now
 from .app import app, broker_url
+from .generation import is_current
 
 __all__ = ["VANTAGE_HEADER", "probe_batch", "run_batch"]
 
@@ -150,8 +151,15 @@ def probe_batch(
     vantage: str,
     probes: list[dict[str, Any]],
     controls: list[dict[str, Any]],
+    generation: str | None = None,
 ) -> dict[str, Any]:
-    """Probe a batch (plain dicts: ``key`` and ``parts``) and return its observations' parts."""
+    """Probe a batch (plain dicts: ``key`` and ``parts``) and return its observations' parts.
+
+    A batch of a dispatch that has since been replaced (see :mod:`.generation`) is dropped
+    unprobed: ``{"run_id": ..., "stale": true}``.
+    """
+    if not is_current(broker_url(), run_id, generation):
+        return {"run_id": run_id, "stale": True}
     result = asyncio.run(run_batch(platform, worker_config(config, vantage), probes, controls))
     result["run_id"] = run_id
     return result
