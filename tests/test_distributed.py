@@ -6,6 +6,7 @@ Workers and the dispatcher run as subprocesses, as a user would start them.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -40,8 +41,9 @@ TERMS = [("full", "习近平"), ("partial", "六四"), ("zero", "香港独立")]
 ]
 
 WORKER = (
-    "import sys; from runners.cli.distributed import start_worker; "
-    "start_worker(sys.argv[1], concurrency=int(sys.argv[2]))"
+    "import sys; from pathlib import Path; from runners.cli.distributed import start_worker; "
+    "start_worker(sys.argv[1], concurrency=int(sys.argv[2]), "
+    "headers=Path(sys.argv[3]) if sys.argv[3:] else None)"
 )
 DISPATCH = (
     "import sys, typer; from runners.cli.distributed import dispatch_command; "
@@ -85,9 +87,12 @@ def broker() -> Iterator[dict[str, str]]:
 def workers(broker: dict[str, str]) -> Iterator:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(vantage: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
+    def start(
+        vantage: str, concurrency: int = 2, headers: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        extra = [str(headers)] if headers else []
         process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, vantage, str(concurrency)],
+            [sys.executable, "-c", WORKER, vantage, str(concurrency), *extra],
             cwd=REPO,
             env=broker,
             stdout=subprocess.DEVNULL,
@@ -155,7 +160,9 @@ def test_two_vantages_one_snapshot_same_as_local(
 ) -> None:
     testbed = start_testbed(rules=RULES)
     keyword_list = write_list(tmp_path / "l.yaml", TERMS)
-    workers("alpha")
+    session = tmp_path / "alpha.headers"  # alpha's session: read by its worker only
+    session.write_text("# alpha's account\nCookie: SUB=alpha-secret-session\n", encoding="utf-8")
+    workers("alpha", headers=session)
     workers("beta")
     wait_for_workers(broker, ["alpha", "beta"])
     finish(
@@ -179,6 +186,7 @@ def test_two_vantages_one_snapshot_same_as_local(
         )
     )
     sent_from = {entry["vantage"] for entry in testbed.log}
+    cookies = {(entry["vantage"], entry["has_cookie"]) for entry in testbed.log}
     folder = snapshot(tmp_path / "dist")
     found = observations(folder)
     keys = Counter(o["key"] for o in found)
@@ -199,8 +207,15 @@ def test_two_vantages_one_snapshot_same_as_local(
     # Each probe's window names two control checks that are in the snapshot.
     checks = {o["check"] for o in observations(folder, controls=True) if o["role"] == "control"}
     assert all({o["controls"]["opening"], o["controls"]["closing"]} <= checks for o in found)
-    # The workers sent their vantage header.
+    # The workers sent their vantage header, and alpha's worker its own cookie, which is in no
+    # file of the snapshot.
     assert sent_from == {"alpha", "beta"}
+    assert cookies == {("alpha", True), ("beta", False)}
+    for path in folder.iterdir():
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        assert b"alpha-secret-session" not in data, path
 
 
 def test_killed_worker_run_completes_without_duplicates(

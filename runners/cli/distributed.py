@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import RunConfig
+from ..config import RunConfig, read_headers
 from ..execute import make_plan
 from ..snapshot import read_manifest, run_dir
 from .display import err_console, print_summary
@@ -147,14 +147,30 @@ def worker_command(
         str | None, typer.Option(help="Proxy of this vantage point (http:// or socks5://).")
     ] = None,
     pool: Annotated[str, typer.Option(help="Celery pool: threads or prefork.")] = "threads",
+    headers: Annotated[
+        Path | None,
+        typer.Option(
+            help="Headers file of this vantage point (`Name: value` lines, e.g. its session "
+            "cookie): read by this worker only, never sent through the broker or recorded."
+        ),
+    ] = None,
 ) -> None:
     """Consume the batches of one vantage point (queue vantage.NAME) until stopped."""
     _distributed()
-    start_worker(vantage, concurrency=concurrency, proxy=proxy, pool=pool)
+    try:
+        read_headers(headers)
+    except (OSError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    start_worker(vantage, concurrency=concurrency, proxy=proxy, pool=pool, headers=headers)
 
 
 def start_worker(
-    vantage: str, *, concurrency: int = 2, proxy: str | None = None, pool: str = "threads"
+    vantage: str,
+    *,
+    concurrency: int = 2,
+    proxy: str | None = None,
+    pool: str = "threads",
+    headers: Path | None = None,
 ) -> None:
     """Run a Celery worker on ``vantage.<vantage>`` in this process (blocks)."""
     from ..distributed import tasks  # noqa: F401 - registers the task
@@ -162,6 +178,8 @@ def start_worker(
 
     if proxy:
         os.environ[tasks.PROXY_ENV] = proxy
+    if headers:
+        os.environ[tasks.HEADERS_ENV] = str(headers.resolve())
     worker = app.Worker(
         queues=[queue_of(vantage)],
         concurrency=concurrency,

@@ -14,12 +14,13 @@ import asyncio
 import base64
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from probes.contract import Adapter, Query
 from probes.registry import get_adapter
 
-from ..config import RunConfig
+from ..config import RunConfig, read_headers
 from ..controls import CheckResult, judge
 from ..evidence import Exchange
 from ..prober import Attempted, Prober, default_pacer
@@ -32,6 +33,8 @@ __all__ = ["VANTAGE_HEADER", "probe_batch", "run_batch"]
 VANTAGE_HEADER = "X-Censorprobe-Vantage"
 #: Set by ``censorprobe worker --proxy``: the proxy of this worker's vantage point.
 PROXY_ENV = "CENSORPROBE_WORKER_PROXY"
+#: Set by ``censorprobe worker --headers``: the headers file of this worker's vantage point.
+HEADERS_ENV = "CENSORPROBE_WORKER_HEADERS"
 
 
 def exchange_to_json(exchange: Exchange | None) -> dict[str, Any] | None:
@@ -65,10 +68,12 @@ def exchange_from_json(data: dict[str, Any] | None) -> Exchange | None:
 
 
 def worker_config(config: dict[str, Any], vantage: str) -> RunConfig:
-    """The run's config as this worker applies it: its vantage label, header and proxy."""
+    """The run's config as this worker applies it: its vantage label, headers and proxy."""
     settings = dict(config)
     settings["vantage"] = vantage
-    settings["headers"] = {VANTAGE_HEADER: vantage}
+    headers_file = os.environ.get(HEADERS_ENV)
+    own = read_headers(Path(headers_file)) if headers_file else {}
+    settings["headers"] = {**own, VANTAGE_HEADER: vantage}
     settings["proxy"] = os.environ.get(PROXY_ENV) or None
     return RunConfig.model_validate(settings)
 
