@@ -16,8 +16,8 @@ import typer
 from ..config import RunConfig, read_headers
 from ..execute import make_plan
 from ..snapshot import read_manifest, run_dir
-from .display import err_console, print_summary
-from .run import EXIT_INTERRUPTED, SETUP_ERRORS, _base_urls, fail, setup_failure
+from .display import err_console, print_summary, progress_hook
+from .run import EXIT_INTERRUPTED, SETUP_ERRORS, base_urls_of, fail, probes_done, setup_failure
 
 __all__ = ["dispatch_command", "worker_command"]
 
@@ -90,7 +90,7 @@ def dispatch_command(
             config = RunConfig(
                 lists=[path.resolve() for path in lists],
                 platforms=platform,
-                base_urls=_base_urls(base_url or [], platform),
+                base_urls=base_urls_of(base_url or [], platform),
                 vantage=",".join(vantages),
                 rate=rate,
                 burst=burst,
@@ -108,16 +108,19 @@ def dispatch_command(
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)
-        result = dispatch(
-            plan,
-            vantages,
-            out,
-            run_id=resume or run_id,
-            resume=bool(resume),
-            deadline=deadline,
-            batch_size=batch_size,
-            should_stop=lambda: stopping["stop"],
-        )
+        total = plan.total() * len(vantages) - (probes_done(out, resume) if resume else 0)
+        with progress_hook(max(total, 0), "dispatching") as hook:
+            result = dispatch(
+                plan,
+                vantages,
+                out,
+                run_id=resume or run_id,
+                resume=bool(resume),
+                deadline=deadline,
+                batch_size=batch_size,
+                on_observation=hook,
+                should_stop=lambda: stopping["stop"],
+            )
     except SETUP_ERRORS as exc:
         raise setup_failure(exc) from None
     for name in result.no_worker:

@@ -19,7 +19,15 @@ from ..keywords import KeywordListsInvalid
 from ..snapshot import SnapshotError, iter_observations, read_manifest, run_dir
 from .display import err_console, print_summary, progress_hook
 
-__all__ = ["SETUP_ERRORS", "fail", "run_command", "run_plan", "setup_failure"]
+__all__ = [
+    "SETUP_ERRORS",
+    "base_urls_of",
+    "fail",
+    "probes_done",
+    "run_command",
+    "run_plan",
+    "setup_failure",
+]
 
 EXIT_INVALID = 1
 EXIT_INTERRUPTED = 130
@@ -50,7 +58,7 @@ def setup_failure(exc: Exception) -> typer.Exit:
     return fail(str(exc))
 
 
-def _base_urls(values: list[str], platforms: list[str]) -> dict[str, str]:
+def base_urls_of(values: list[str], platforms: list[str]) -> dict[str, str]:
     """``URL`` (for a single platform) or ``platform=URL``."""
     urls: dict[str, str] = {}
     for value in values:
@@ -75,7 +83,7 @@ def run_plan(
     plan: Plan, results: Path, run_id: str | None, resume: bool, label: str = "probing"
 ) -> RunResult:
     """Execute with progress display and clean Ctrl-C / SIGTERM handling."""
-    total = plan.total() - (_done_count(results, run_id) if resume and run_id else 0)
+    total = plan.total() - (probes_done(results, run_id) if resume and run_id else 0)
 
     async def main(hook: Any) -> RunResult:
         stop = asyncio.Event()
@@ -102,7 +110,7 @@ def run_plan(
             ) from None
 
 
-def _done_count(results: Path, run_id: str) -> int:
+def probes_done(results: Path, run_id: str) -> int:
     # The manifest's counts may predate a kill -9; the observations file does not.
     return sum(1 for o in iter_observations(run_dir(results, run_id)) if o["role"] == "probe")
 
@@ -176,7 +184,7 @@ def run_command(
                 user_agent=user_agent or DEFAULT_USER_AGENT,
                 lists=[path.resolve() for path in lists],
                 platforms=platform,
-                base_urls=_base_urls(base_url or [], platform),
+                base_urls=base_urls_of(base_url or [], platform),
                 vantage=vantage,
                 rate=rate,
                 burst=burst,
