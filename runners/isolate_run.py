@@ -17,7 +17,7 @@ triggers it finds on a platform are tried first on that platform's next texts.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,7 @@ def read_known(path: Path, platform: str) -> list[tuple[str, ...]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
     lines = text.split("\n")
-    known = _KnownTriggers(())
+    known = _KnownTriggers()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -205,10 +205,10 @@ def read_known(path: Path, platform: str) -> list[tuple[str, ...]]:
 class _KnownTriggers:
     """A platform's triggers found so far, the one that matched last first."""
 
-    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
+    def __init__(self, triggers: Iterable[Sequence[str] | None] = ()) -> None:
         self._triggers: list[tuple[str, ...]] = []
-        for record in records:
-            self.add(record.get("trigger"))
+        for trigger in triggers:
+            self.add(trigger)
 
     def add(self, trigger: Sequence[str] | None) -> None:
         if trigger:
@@ -243,7 +243,7 @@ async def isolate_snapshot(
         for platform, pending in by_platform.items():
             adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
             adapter.check_ready()
-            known = _KnownTriggers([record for record in records if record["platform"] == platform])
+            known = _KnownTriggers(r["trigger"] for r in records if r["platform"] == platform)
             async with Prober(adapter, config, keep_exchanges=False) as prober:
                 for observation in pending:
                     record = await _isolate_one(observation, prober, budget, known)

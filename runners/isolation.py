@@ -24,15 +24,15 @@ It makes fewer calls because:
   of the next start search rather than a call of its own; the next part to find is the first of
   the parts still missing, so its start is likelier early in what is left; and how many parts
   are still missing is weighed by where the parts found lie (many found early: likely more).
+- answers are remembered, and queries are reduced first (no empty fragment, none inside
+  another), so two searches asking the same thing in other words cost one call.
+- triggers isolated before on the same platform (``known``) whose parts all occur in the text
+  are asked first: within a run most censored texts share a few rules, and a hit costs one call.
 
 No method can do much better on texts where the parts could lie anywhere: a call answers yes or
 no, so the calls average at least the entropy of the rule's place in the text (Shannon), and
 the baseline is already within about a fifth of that floor (``benchmarks/bench_isolation.py``
 prints both).
-- answers are remembered, and queries are reduced first (no empty fragment, none inside
-  another), so two searches asking the same thing in other words cost one call.
-- triggers isolated before on the same platform (``known``) whose parts all occur in the text
-  are asked first: within a run most censored texts share a few rules, and a hit costs one call.
 
 The weights only decide where to ask, never what is concluded: the trigger is exact whatever the
 text. The oracle must answer consistently over one isolation (rules that change half-way make
@@ -157,7 +157,7 @@ class _Session:
 
     def __init__(self, text: str, budget: int | None, known: Sequence[Query]) -> None:
         self._search = _search(text, known)
-        self._known: dict[Query, bool] = {(): False}  # an empty query is never censored
+        self._answers: dict[Query, bool] = {(): False}  # an empty query is never censored
         self._budget = budget
         self.calls = 0
         self.pending: Query | None = None
@@ -167,7 +167,7 @@ class _Session:
 
     def answer(self, censored: bool) -> None:
         assert self.pending is not None
-        self._known[self.pending] = censored
+        self._answers[self.pending] = censored
         self.calls += 1
         self._resume(lambda: self._search.send(censored))
 
@@ -175,8 +175,8 @@ class _Session:
         """Run the search from ``step`` until it asks something not known yet, or ends."""
         try:
             query = step()
-            while query in self._known:
-                query = self._search.send(self._known[query])
+            while query in self._answers:
+                query = self._search.send(self._answers[query])
         except StopIteration as stop:
             self.pending = None
             self.trigger, self.reused = stop.value

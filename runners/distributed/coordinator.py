@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..evidence import EvidenceWriter
 from ..execute import Plan, open_snapshot
@@ -118,7 +118,7 @@ def dispatch(
     pending: dict[str, tuple[Any, _Batch]] = {}
     checks = dict(writer.last_check)
     recovered = 0
-    sent_log = None
+    sent_log: TextIO | None = None
     try:
         if resume:
             recovered = _collect_earlier(writer, evidence, plan, app, checks, on_observation)
@@ -190,7 +190,7 @@ def dispatch(
     )
 
 
-def _note_sent(log: Any, task_id: str, batch: _Batch) -> None:
+def _note_sent(log: TextIO, task_id: str, batch: _Batch) -> None:
     record = {
         "task": task_id,
         "vantage": batch.vantage,
@@ -242,9 +242,10 @@ def _collect_earlier(
             missing[vantage, platform] = {p.key: p for p in here.probes(platform, writer.done)}
         wanted = missing[vantage, platform]
         probes = {key: wanted[key] for key in sent["keys"] if key in wanted}
-        batch = _Batch(vantage, platform, probes, here.controls(platform))
-        _write_batch(writer, evidence, run_id, batch, body, checks, on_observation)
-        collected += 1
+        if probes:
+            batch = _Batch(vantage, platform, probes, here.controls(platform))
+            _write_batch(writer, evidence, run_id, batch, body, checks, on_observation)
+            collected += 1
     return collected
 
 
