@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from probes.contract import Adapter, Query
-from probes.outcome import Verdict
+from probes.outcome import Signal, Verdict
 from probes.registry import get_adapter
 
 from .config import RunConfig
@@ -64,7 +64,8 @@ class IsolationError(RuntimeError):
 @dataclass(frozen=True)
 class IsolationResult:
     """``trigger`` is None when the text is not censored; ``queries`` counts every probe sent
-    (the re-check included)."""
+    (the re-check included); ``signal`` is how the text itself is censored, the one signal the
+    isolation counted as censored."""
 
     trigger: tuple[str, ...] | None
     queries: int
@@ -72,15 +73,56 @@ class IsolationResult:
     separator: str
     text: str
     reused: bool = False
+    signal: Signal | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "trigger": list(self.trigger) if self.trigger is not None else None,
             "queries": self.queries,
             "reused": self.reused,
+            "signal": self.signal.value if self.signal else None,
             "platform": self.platform,
             "text_length": len(self.text),
         }
+
+
+class _PlatformOracle:
+    """Whether a query is censored, asked as a real probe, counted.
+
+    Censored means censored the way the text itself is (the signal of the first censored
+    answer): a shorter query showing another rule's notice, or a long odd one finding nothing,
+    is not the rule being isolated.
+    """
+
+    def __init__(self, prober: Prober) -> None:
+        self.prober = prober
+        self.adapter: Adapter = prober.adapter
+        self.calls = 0
+        self.signal: Signal | None = None
+        self.last: tuple[tuple[str, ...], bool] | None = None
+
+    async def __call__(self, fragments: Sequence[str]) -> bool:
+        query = Query.of(tuple(fragments), self.adapter.separator)
+        limit = self.adapter.max_query_length
+        if limit is not None and len(query.text) > limit:
+            raise IsolationError(
+                "too_long",
+                query.text[:60],
+                f"{len(query.text)} characters, but {self.adapter.name} takes at most {limit}: "
+                f"isolate a passage of at most {limit} characters",
+                self.calls,
+            )
+        self.calls += 1
+        outcome = (await self.prober.probe(query)).outcome
+        if outcome.verdict is Verdict.ERROR:
+            kind = outcome.error.value if outcome.error else "error"
+            raise IsolationError(kind, query.text, outcome.detail, self.calls)
+        censored = outcome.verdict is Verdict.CENSORED
+        if censored and self.signal is None:
+            self.signal = outcome.signal
+        hit = censored and outcome.signal is self.signal
+        self.last = (query.parts, hit)
+        return hit
 
 
 async def isolate_text(
@@ -98,51 +140,28 @@ async def isolate_text(
     censored, and :class:`~runners.isolation.BudgetExceeded` when more than ``budget`` queries
     (the re-check included) would be needed.
     """
-    adapter: Adapter = prober.adapter
-    separator = adapter.separator
-    limit = adapter.max_query_length
-    calls = 0
-    last: tuple[tuple[str, ...], bool] | None = None
+    oracle = _PlatformOracle(prober)
+    isolation = await isolate_async(text, oracle, budget=budget, known=known)
+    name, separator = oracle.adapter.name, oracle.adapter.separator
 
-    async def censored(fragments: Sequence[str]) -> bool:
-        nonlocal calls, last
-        query = Query.of(tuple(fragments), separator)
-        if limit is not None and len(query.text) > limit:
-            raise IsolationError(
-                "too_long",
-                query.text[:60],
-                f"{len(query.text)} characters, but {adapter.name} takes at most {limit}: "
-                f"isolate a passage of at most {limit} characters",
-                calls,
-            )
-        calls += 1
-        attempted = await prober.probe(query)
-        outcome = attempted.outcome
-        if outcome.verdict is Verdict.ERROR:
-            kind = outcome.error.value if outcome.error else "error"
-            raise IsolationError(kind, query.text, outcome.detail, calls)
-        last = (query.parts, outcome.verdict is Verdict.CENSORED)
-        return last[1]
+    def result(queries: int) -> IsolationResult:
+        trigger, reused = isolation.trigger, isolation.reused
+        return IsolationResult(trigger, queries, name, separator, text, reused, oracle.signal)
 
-    isolation = await isolate_async(text, censored, budget=budget, known=known)
-    if isolation.trigger is None:
-        return IsolationResult(None, isolation.calls, adapter.name, separator, text)
-    if last == (isolation.trigger, True):  # the trigger itself was just answered: censored
-        return IsolationResult(
-            isolation.trigger, isolation.calls, adapter.name, separator, text, isolation.reused
-        )
+    if isolation.trigger is None or oracle.last == (isolation.trigger, True):
+        return result(isolation.calls)  # not censored, or the trigger itself was just asked
     if budget is not None and isolation.calls >= budget:
         raise BudgetExceeded(budget, isolation.calls)
-    if not await censored(isolation.trigger):
+    if not await oracle(isolation.trigger):
         query = Query.of(isolation.trigger, separator).text
         raise IsolationError(
             "inconsistent",
             query,
             "the trigger found is not censored when sent again: the platform answers "
             "inconsistently",
-            calls,
+            oracle.calls,
         )
-    return IsolationResult(isolation.trigger, isolation.calls + 1, adapter.name, separator, text)
+    return result(isolation.calls + 1)
 
 
 def wants_isolation(observation: dict[str, Any]) -> bool:
@@ -226,7 +245,7 @@ async def isolate_snapshot(
 ) -> list[dict[str, Any]]:
     """Isolate every censored combination or long text of a finished snapshot.
 
-    Appends ``{key, platform, query, trigger, queries, reused, error}`` per isolation to
+    Appends ``{key, platform, query, trigger, queries, reused, signal, error}`` per isolation to
     ``folder/isolations.jsonl`` and returns the records written. Keys already in the file are
     skipped, so an interrupted pass resumes. An isolation that fails (an error answer, the
     budget) is recorded with ``trigger: null`` and its ``error``; the others go on. Triggers
@@ -264,6 +283,7 @@ async def _isolate_one(
         "trigger": None,
         "queries": 0,
         "reused": False,
+        "signal": None,
         "error": None,
     }
     try:
@@ -277,6 +297,7 @@ async def _isolate_one(
             trigger=list(result.trigger) if result.trigger is not None else None,
             queries=result.queries,
             reused=result.reused,
+            signal=result.signal.value if result.signal else None,
         )
         if result.trigger is None:
             record["error"] = "not censored any more: the platform changed since the run"

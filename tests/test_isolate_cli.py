@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from runners.cli.isolate import isolate_command
 from runners.config import RunConfig
 from runners.isolate_run import ISOLATIONS, isolate_snapshot
-from testbed import Fault, Rule, RuleBook
+from testbed import Action, Fault, Rule, RuleBook
 
 RULES = RuleBook(
     (
@@ -246,6 +246,26 @@ def test_known_triggers_from_a_file(start_testbed, tmp_path: Path) -> None:
     code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--known", str(known), text)
     assert code == 1 and f"{known}:2: field 'trigger'" in output.replace("\n", "")
     assert queries_sent(testbed) == 2
+
+
+def test_only_the_way_the_text_is_censored_counts(start_testbed) -> None:
+    """The text shows zero results (白纸's rule comes first); a shorter query showing the notice
+    of 习近平 + 抗议 is another rule, not the one that hides this text."""
+    rules = RuleBook(
+        (
+            Rule(parts=("白纸",), action=Action.ZERO_RESULTS),
+            Rule(parts=("习近平", "抗议"), action=Action.NOTICE),
+        )
+    )
+    testbed = start_testbed(rules=rules)
+    both = "白纸运动里习近平说抗议"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", both)
+    assert code == 0, output
+    result = json.loads(output)
+    assert (result["trigger"], result["signal"]) == (["白纸"], "zero_results")
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "习近平说抗议")
+    assert code == 0, output
+    assert "trigger: 习近平 + 抗议" in output and "signal: notice" in output
 
 
 def test_queries_longer_than_the_platform_takes_are_never_sent(start_testbed) -> None:

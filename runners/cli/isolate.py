@@ -103,4 +103,5 @@ def isolate_command(
     else:
         reused = " (found before, in --known)" if result.reused else ""
         print(f"trigger: {' + '.join(result.trigger)}{reused}")
+        print(f"signal: {result.signal}")
         print(f"queries: {result.queries}")
