@@ -396,3 +396,21 @@ def test_a_platform_that_changes_its_answer_ends_in_an_error(
         asyncio.run(run(_FlipAtRecheck(testbed, at=result.queries)))
     if rechecked:
         assert raised.value.calls == result.queries
+
+
+@pytest.mark.parametrize(
+    ("personality", "platform"),
+    [("weibo", "weibo"), ("baidu", "baidu"), ("bing", "bing_cn"), ("bilibili", "bilibili")],
+)
+def test_isolation_through_real_adapters(start_testbed, personality: str, platform: str) -> None:
+    """Each platform's adapter reads its personality's pages (notice, or nothing found on
+    Bilibili, which shows no notice) as the oracle's answers."""
+    rule = Rule(parts=("习近平", "抗议"), action=Action.NOTICE)
+    testbed = start_testbed(rules=RuleBook((rule,)), personality=personality)
+    text = "昨天习近平在北京说到抗议的事情，很多人都看到了"  # within Baidu's 38 characters
+    code, output = isolate("-p", platform, "--base-url", testbed.url, "--rate", "0", "--json", text)
+    assert code == 0, output
+    result = json.loads(output)
+    assert result["trigger"] == ["习近平", "抗议"]
+    assert result["signal"] in {"notice", "partial_notice", "zero_results"}
+    assert result["queries"] == queries_sent(testbed)
