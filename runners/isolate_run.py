@@ -11,7 +11,8 @@ platform that answered inconsistently; that probe is counted.
 
 :func:`isolate_snapshot` isolates the censored combinations and long texts of a finished run and
 appends one JSON line per isolation to ``isolations.jsonl`` in the snapshot (resumable). The
-triggers it finds on a platform are tried first on that platform's next texts.
+triggers it finds on a platform are tried first on that platform's next texts; those of an
+earlier, interrupted pass too, checked again since the rules may have changed in between.
 """
 
 from __future__ import annotations
@@ -131,25 +132,27 @@ async def isolate_text(
     *,
     budget: int | None = None,
     known: Sequence[tuple[str, ...]] = (),
+    earlier: Sequence[tuple[str, ...]] = (),
 ) -> IsolationResult:
     """Isolate the rule that censors ``text`` on the prober's platform.
 
-    ``known`` are triggers found before on this platform, tried first (see
+    ``known`` are triggers found on this platform in the same pass, ``earlier`` ones found at
+    another time; both are tried first, the earlier ones checked again (see
     :func:`~runners.isolation.isolate`). Raises :class:`IsolationError` when a probe ends in an
     error, a query is longer than the platform takes, or the re-check of the trigger is not
     censored, and :class:`~runners.isolation.BudgetExceeded` when more than ``budget`` queries
     (the re-check included) would be needed.
     """
     oracle = _PlatformOracle(prober)
-    isolation = await isolate_async(text, oracle, budget=budget, known=known)
+    isolation = await isolate_async(text, oracle, budget=budget, known=known, earlier=earlier)
     name, separator = oracle.adapter.name, oracle.adapter.separator
 
     def result(queries: int) -> IsolationResult:
         trigger, reused = isolation.trigger, isolation.reused
         return IsolationResult(trigger, queries, name, separator, text, reused, oracle.signal)
 
-    if isolation.trigger is None or oracle.last == (isolation.trigger, True):
-        return result(isolation.calls)  # not censored, or the trigger itself was just asked
+    if isolation.trigger is None or isolation.reused or oracle.last == (isolation.trigger, True):
+        return result(isolation.calls)  # not censored, or the trigger itself was asked
     if budget is not None and isolation.calls >= budget:
         raise BudgetExceeded(budget, isolation.calls)
     if not await oracle(isolation.trigger):
@@ -249,7 +252,8 @@ async def isolate_snapshot(
     ``folder/isolations.jsonl`` and returns the records written. Keys already in the file are
     skipped, so an interrupted pass resumes. An isolation that fails (an error answer, the
     budget) is recorded with ``trigger: null`` and its ``error``; the others go on. Triggers
-    already found on a platform (in this pass or in the file) are tried first on its next texts.
+    already found on a platform are tried first on its next texts: those of this pass as they
+    are, those already in the file (an earlier pass) checked again.
     """
     path = folder / ISOLATIONS
     records = _records_done(path)
@@ -262,10 +266,13 @@ async def isolate_snapshot(
         for platform, pending in by_platform.items():
             adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
             adapter.check_ready()
-            known = _KnownTriggers(r["trigger"] for r in records if r["platform"] == platform)
+            earlier = tuple(
+                _KnownTriggers(r["trigger"] for r in records if r["platform"] == platform)
+            )
+            known = _KnownTriggers()
             async with Prober(adapter, config, keep_exchanges=False) as prober:
                 for observation in pending:
-                    record = await _isolate_one(observation, prober, budget, known)
+                    record = await _isolate_one(observation, prober, budget, known, earlier)
                     known.add(record["trigger"])
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     out.flush()
@@ -274,7 +281,11 @@ async def isolate_snapshot(
 
 
 async def _isolate_one(
-    observation: dict[str, Any], prober: Prober, budget: int | None, known: _KnownTriggers
+    observation: dict[str, Any],
+    prober: Prober,
+    budget: int | None,
+    known: _KnownTriggers,
+    earlier: Sequence[tuple[str, ...]],
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "key": observation["key"],
@@ -287,7 +298,9 @@ async def _isolate_one(
         "error": None,
     }
     try:
-        result = await isolate_text(observation["query"], prober, budget=budget, known=tuple(known))
+        result = await isolate_text(
+            observation["query"], prober, budget=budget, known=tuple(known), earlier=earlier
+        )
     except IsolationError as exc:
         record.update(queries=exc.calls, error=str(exc))
     except BudgetExceeded as exc:

@@ -28,6 +28,8 @@ It makes fewer calls because:
   another), so two searches asking the same thing in other words cost one call.
 - triggers isolated before on the same platform (``known``) whose parts all occur in the text
   are asked first: within a run most censored texts share a few rules, and a hit costs one call.
+  Triggers found at another time (``earlier``: the rules may have changed since) are checked
+  again on a hit: dropping a part, or a character at either end of one, must not be censored.
 
 No method can do much better on texts where the parts could lie anywhere: a call answers yes or
 no, so the calls average at least the entropy of the rule's place in the text (Shannon), and
@@ -43,7 +45,7 @@ never answer ``False``: the error ends the isolation and reaches the caller.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from math import perm
@@ -69,6 +71,8 @@ AsyncOracle = Callable[[Sequence[str]], Awaitable[bool]]
 _Ask = Generator[Query, bool, int]
 """A search: yields queries, is sent whether each is censored, returns a position."""
 _Question = Generator[Query, bool, bool]
+_Found = tuple[Query | None, bool]
+"""What a whole search returns: the trigger (None: not censored) and whether it was known."""
 
 # Prior weights: where the bisections ask, never what they conclude. Part lengths: half the
 # share of each length among the 8,229 parts of the baidu, bilibili and sogou rule lists of
@@ -106,7 +110,7 @@ class Isolation:
     are censored together, and dropping any one of them, or a character at either end of one,
     is not. A part that a rule lists twice, or that lies inside another part of the rule, cannot
     be told apart and is not there. ``calls`` counts the oracle calls made; ``reused`` is true
-    when the trigger is one of the ``known`` ones.
+    when the trigger is one of the ``known`` or ``earlier`` ones.
     """
 
     trigger: Query | None
@@ -124,29 +128,42 @@ class BudgetExceeded(RuntimeError):
 
 
 def isolate(
-    text: str, oracle: Oracle, *, budget: int | None = None, known: Sequence[Query] = ()
+    text: str,
+    oracle: Oracle,
+    *,
+    budget: int | None = None,
+    known: Sequence[Query] = (),
+    earlier: Sequence[Query] = (),
 ) -> Isolation:
     """Isolate the rule that censors ``text``, calling ``oracle`` at most ``budget`` times.
 
-    ``known`` are triggers isolated before on the same platform, likeliest first: the first
-    three whose parts all occur in ``text`` are asked, and the first censored one is the
-    result (it was minimal when found). Then the whole text is sent; when it is not censored
+    ``known`` are triggers isolated on the same platform under the same rules (earlier in the
+    same pass), likeliest first: the first three whose parts all occur in ``text`` are asked,
+    and the first censored one is the result (it was minimal when found). ``earlier`` are
+    triggers found at another time: the first three present are asked, and a censored one is
+    the result only if it is still minimal (one call per part and two per part's ends; if it
+    is not, the search starts afresh). Then the whole text is sent; when it is not censored
     the result is ``Isolation(None, 1)`` (an empty text is not sent at all). With several rules
     in the text, the one isolated is always the same: a known one, else the one left standing
     longest as the text is cut from the left. Raises :class:`BudgetExceeded` instead of a call
     past the budget; whatever ``oracle`` raises propagates.
     """
-    session = _Session(text, budget, known)
+    session = _Session(_search(text, known, earlier), budget)
     while session.pending is not None:
         session.answer(oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
 
 
 async def isolate_async(
-    text: str, oracle: AsyncOracle, *, budget: int | None = None, known: Sequence[Query] = ()
+    text: str,
+    oracle: AsyncOracle,
+    *,
+    budget: int | None = None,
+    known: Sequence[Query] = (),
+    earlier: Sequence[Query] = (),
 ) -> Isolation:
     """:func:`isolate` with an oracle that is awaited, one call at a time."""
-    session = _Session(text, budget, known)
+    session = _Session(_search(text, known, earlier), budget)
     while session.pending is not None:
         session.answer(await oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
@@ -155,8 +172,8 @@ async def isolate_async(
 class _Session:
     """Drives the search: answers what is already known, counts the calls it had to make."""
 
-    def __init__(self, text: str, budget: int | None, known: Sequence[Query]) -> None:
-        self._search = _search(text, known)
+    def __init__(self, search: Generator[Query, bool, _Found], budget: int | None) -> None:
+        self._search = search
         self._answers: dict[Query, bool] = {(): False}  # an empty query is never censored
         self._budget = budget
         self.calls = 0
@@ -200,13 +217,19 @@ def _query(*fragments: str) -> Query:
     return tuple(kept)
 
 
-def _search(text: str, known: Sequence[Query]) -> Generator[Query, bool, tuple[Query | None, bool]]:
+def _search(
+    text: str, known: Sequence[Query], earlier: Sequence[Query]
+) -> Generator[Query, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
     trigger and whether it is a known one."""
-    present = (_query(*trigger) for trigger in known if all(part in text for part in trigger))
-    for trigger in islice((trigger for trigger in present if trigger), _KNOWN_TRIES):
+    for trigger in _present(known, text):
         if (yield trigger):
             return trigger, True
+    for trigger in _present(earlier, text):
+        if (yield trigger):
+            if (yield from _still_minimal(trigger)):
+                return trigger, True
+            break  # the rules have changed since: search afresh
     if not (yield _query(text)):
         return None, False
     found: list[str] = []
@@ -220,6 +243,22 @@ def _search(text: str, known: Sequence[Query]) -> Generator[Query, bool, tuple[Q
         if end == len(rest):  # found + rest[start:] is censored: nothing is missing
             return tuple(found), False
         rest = rest[start + 1 :]
+
+
+def _present(triggers: Sequence[Query], text: str) -> Iterator[Query]:
+    """The first few triggers whose parts all occur in ``text``, reduced."""
+    present = (_query(*trigger) for trigger in triggers if all(part in text for part in trigger))
+    return islice((trigger for trigger in present if trigger), _KNOWN_TRIES)
+
+
+def _still_minimal(trigger: Query) -> _Question:
+    """Whether no query one step smaller than ``trigger`` is censored."""
+    for index, part in enumerate(trigger):
+        others = trigger[:index] + trigger[index + 1 :]
+        for smaller in (others, (*others, part[1:]), (*others, part[:-1])):
+            if (yield _query(*smaller)):
+                return False
+    return True
 
 
 def _part_start(found: list[str], rest: str, text_length: int) -> _Ask:

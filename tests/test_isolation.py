@@ -210,6 +210,18 @@ def test_known_triggers_that_no_longer_censor_cost_at_most_three_calls() -> None
     assert platform.queries[:4] == [("法轮功",), ("新疆", "集中营"), ("人权",), (ARTICLE,)]
 
 
+def test_an_earlier_trigger_is_checked_again_before_it_is_reused() -> None:
+    platform = Platform(("新疆", "集中营"))
+    result = isolate(ARTICLE, platform, earlier=[("新疆", "集中营")])
+    assert result == Isolation(("新疆", "集中营"), 1 + 3 * 2, reused=True)
+    assert not any(platform.censors(query) for query in platform.queries[1:])
+    # The rules changed since: 新疆 alone is censored now, so the old trigger is not minimal.
+    changed = Platform(("新疆",))
+    result = isolate(ARTICLE, changed, earlier=[("新疆", "集中营")])
+    assert result.trigger == ("新疆",) and not result.reused
+    assert_exact(result, ARTICLE, changed)
+
+
 def test_fewer_calls_than_the_baseline() -> None:
     """A guard on the savings; ``benchmarks/bench_isolation.py`` measures them at scale."""
     rng = random.Random(6)
@@ -277,6 +289,23 @@ def test_known_triggers_keep_the_trigger_exact(case: tuple[str, list[Rule]], cut
     platform = Platform(*rules)
     known = [isolate(text[at:], Platform(*rules)).trigger for at in range(0, cut, 3)]
     result = isolate(text, platform, known=[trigger for trigger in known if trigger])
+    if not any(all(p in text for p in rule) for rule in rules):
+        assert result.trigger is None
+        return
+    assert_exact(result, text, platform)
+
+
+@settings(max_examples=150, deadline=None)
+@given(censored_texts(), st.lists(_rules, min_size=1, max_size=2))
+def test_earlier_triggers_of_other_rules_keep_the_trigger_exact(
+    case: tuple[str, list[Rule]], before: list[Rule]
+) -> None:
+    """Triggers found when the platform had other rules may no longer censor, or no longer be
+    minimal: what is reused is checked, so the result is exact all the same."""
+    text, rules = case
+    earlier = isolate(text, Platform(*before)).trigger
+    platform = Platform(*rules)
+    result = isolate(text, platform, earlier=[earlier] if earlier else [])
     if not any(all(p in text for p in rule) for rule in rules):
         assert result.trigger is None
         return

@@ -61,7 +61,7 @@ def isolate_command(
         typer.Option(
             "--known",
             help="An isolations.jsonl (of `run --isolate`): its triggers on this platform are "
-            "tried first.",
+            "tried first, and one that censors the text is checked to be still minimal.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -87,7 +87,7 @@ def isolate_command(
 
     async def main() -> IsolationResult:
         async with Prober(adapter, config, keep_exchanges=False) as prober:
-            return await isolate_text(text, prober, budget=budget, known=known)
+            return await isolate_text(text, prober, budget=budget, earlier=known)
 
     try:
         result = asyncio.run(main())
