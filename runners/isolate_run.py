@@ -30,7 +30,7 @@ from probes.registry import get_adapter
 from .config import RunConfig
 from .isolation import BudgetExceeded, isolate_async
 from .prober import Prober
-from .snapshot import iter_observations
+from .snapshot import ISOLATIONS, iter_observations
 
 __all__ = [
     "ISOLATIONS",
@@ -43,7 +43,6 @@ __all__ = [
     "wants_isolation",
 ]
 
-ISOLATIONS = "isolations.jsonl"
 #: A censored text longer than this (in characters) is worth isolating even as one keyword.
 LONG_TEXT = 12
 

@@ -22,6 +22,7 @@ __all__ = [
     "MANIFEST",
     "OBSERVATIONS",
     "EVIDENCE",
+    "ISOLATIONS",
     "SCHEMA",
     "Counts",
     "SnapshotError",
@@ -38,6 +39,7 @@ MANIFEST_SCHEMA = "censorprobe.manifest/1"
 MANIFEST = "manifest.json"
 OBSERVATIONS = "observations.jsonl"
 EVIDENCE = "evidence.warc.gz"
+ISOLATIONS = "isolations.jsonl"  # written by `run --isolate` (runners.isolate_run)
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 

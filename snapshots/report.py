@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import shlex
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
 from runners.evidence import read_exchange
-from runners.snapshot import EVIDENCE, SnapshotError, utc_now
+from runners.snapshot import EVIDENCE, ISOLATIONS, SnapshotError, utc_now
 
 from .charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
 from .diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
@@ -327,8 +329,36 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
     return "".join(parts)
 
 
+def _isolations(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """The snapshot's isolation records (``run --isolate``) by key; a torn last line is left out."""
+    path = snapshot.folder / ISOLATIONS
+    if not path.exists():
+        return {}
+    records: dict[str, dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        records[record["key"]] = record
+    return records
+
+
+def _trigger(record: dict[str, Any] | None) -> str:
+    if record is None:
+        return '<span class="muted">–</span>'
+    if not record.get("trigger"):
+        return f'<span class="muted small">not isolated: {_e(record.get("error"))}</span>'
+    parts = " + ".join(record["trigger"])
+    return (
+        f'<span lang="zh" class="trigger">{_e(parts)}</span> '
+        f'<span class="muted small">({record["queries"]} queries)</span>'
+    )
+
+
 def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
     budget = _Budget(EVIDENCE_BUDGET)
+    isolated = _isolations(snapshot)
     rows = [
         [
             _e(labels.term(p.key)),
@@ -339,12 +369,13 @@ def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _L
             f'<span lang="zh">{_e(p.notice)}</span>'
             if p.notice
             else '<span class="muted">–</span>',
+            _trigger(isolated.get(p.key)),
             _evidence(p, snapshot, results, budget),
         ]
         for p in probes
         if p.verdict == "censored"
     ]
-    head = ["term", "text", "where", "signal", "results", "notice", "evidence"]
+    head = ["term", "text", "where", "signal", "results", "notice", "trigger", "evidence"]
     return _table(head, rows, "censored")
 
 
@@ -464,7 +495,9 @@ about the term.</p>
 <figure>{timeline}</figure></section>
 <section id="changes"><h2>{changes_title}</h2>
 {changes}</section>
-<section id="censored"><h2>Censored in the latest run: notices and evidence</h2>
+<section id="censored"><h2>Censored in the latest run: notices, triggers and evidence</h2>
+<p class="muted">The trigger is the smallest set of words that is still censored
+(<code>run --isolate</code>), where the run isolated one.</p>
 {censored}</section>
 <footer>Generated {generated} by censorprobe. This page loads nothing from the network.</footer>
 </main>

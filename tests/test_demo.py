@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from support import cli, manifest, observations
@@ -24,3 +25,10 @@ def test_demo_leaves_two_complete_snapshots_that_differ(tmp_path: Path) -> None:
     assert first["demo/shanghai-lockdown/original/testbed/local"] == "visible"
     assert second["demo/shanghai-lockdown/original/testbed/local"] == "censored"  # rule added
     assert "127.0.0.1" in result.stdout
+    # The epoch-2 run is followed by trigger isolation of its censored combination and long text.
+    isolations = (folders[1] / "isolations.jsonl").read_text(encoding="utf-8").splitlines()
+    triggers = {
+        json.loads(line)["key"].split("/")[1]: json.loads(line)["trigger"] for line in isolations
+    }
+    assert triggers == {"xi-protest": ["习近平", "抗议"], "white-paper-post": ["白纸运动"]}
+    assert "white-paper-post: 白纸运动" in result.stdout

@@ -100,6 +100,9 @@ def test_page_holds_every_section_and_needs_nothing_else(demo: Path, report: Pat
         assert f"censorprobe evidence {latest.run_id} {observation['key']} --body" in page
         if observation["notice"]:
             assert observation["notice"] in page
+    # The demo isolates its censored combination and long post: their triggers are shown.
+    assert '<span lang="zh" class="trigger">习近平 + 抗议</span>' in page
+    assert '<span lang="zh" class="trigger">白纸运动</span>' in page
     change = diff_snapshots(resolve_snapshot("previous", demo), latest)
     assert page.count("kind kind-newly_censored") == len(change.of_kind(ChangeKind.NEWLY_CENSORED))
     # Every saved response is embedded: HTML in a sandboxed frame, anything else as text.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from testbed import TestbedConfig, load_rules, serve_in_thread
 
 from ..config import RunConfig
 from ..execute import make_plan
+from ..isolate_run import isolate_snapshot
 from .display import console, print_summary
 from .results import print_diff, write_report
 from .run import fail, run_plan
@@ -54,9 +56,20 @@ def demo_command(
             print_summary(result.run_id, result.status, result.counts)
             console.print(f"snapshot: {result.folder}")
             snapshots.append(result.folder)
+        _isolate(snapshots[-1], config)
     console.print(
         f"two snapshots written: {snapshots[0].name} (epoch 1), {snapshots[1].name} (epoch 2)"
     )
     console.print("what changed between epoch 1 and epoch 2:")
     print_diff(diff_snapshots(snapshots[0], snapshots[1]))
     write_report(out, report_path)
+
+
+def _isolate(folder: Path, config: RunConfig) -> None:
+    """Which words hide each censored combination or long text of the epoch-2 run."""
+    records = asyncio.run(isolate_snapshot(folder, config))
+    console.print("what triggers the censorship of each combination or long text (epoch 2):")
+    for record in records:
+        term = record["key"].split("/")[1]
+        found = " + ".join(record["trigger"]) if record["trigger"] else record["error"]
+        console.print(f"  {term}: {found} ({record['queries']} queries)")
