@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from support import cli, run_probes
+from support import CONTROLS_YAML, cli, run_probes
 from typer.testing import CliRunner
 
 from runners.cli.isolate import isolate_command
@@ -39,6 +39,23 @@ def isolate(*args: str) -> tuple[int, str]:
 
 def queries_sent(testbed) -> int:  # type: ignore[no-untyped-def]
     return sum(1 for entry in testbed.log if entry["query"] is not None)
+
+
+def probed_snapshot(testbed, tmp_path: Path, terms: str) -> tuple[Path, RunConfig]:  # type: ignore[no-untyped-def]
+    """A finished run of ``terms`` (YAML list items) against the testbed, and its config."""
+    listing = tmp_path / "l.yaml"
+    head = "list: t\ndescription: test list\nlanguage: zh-Hans\nterms:\n"
+    listing.write_text(head + terms + CONTROLS_YAML, encoding="utf-8")
+    folder = run_probes([listing], testbed.url, tmp_path / "results")
+    config = RunConfig(
+        lists=[listing],
+        platforms=["testbed"],
+        base_urls={"testbed": testbed.url},
+        rate=0,
+        backoff=0.01,
+        timeout=5,
+    )
+    return folder, config
 
 
 @pytest.mark.parametrize(
@@ -130,31 +147,15 @@ def test_usage_errors() -> None:
 
 def test_snapshot_isolations_are_written_and_resumable(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
-    listing = tmp_path / "l.yaml"
-    listing.write_text(
-        """list: t
-description: test list
-language: zh-Hans
-terms:
+    folder, config = probed_snapshot(
+        testbed,
+        tmp_path,
+        """\
   - {id: combo, all: [习近平, 抗议], category: test}
   - {id: long, text: 今天我们讨论六四天安门坦克的事情, category: test}
   - {id: short, text: 你的屄, category: test}
   - {id: visible, all: [天气, 牛肉面], category: test}
-controls:
-  - {id: weather, text: 天气}
-  - {id: noodles, text: 牛肉面}
-  - {id: football, text: 足球}
 """,
-        encoding="utf-8",
-    )
-    folder = run_probes([listing], testbed.url, tmp_path / "results")
-    config = RunConfig(
-        lists=[listing],
-        platforms=["testbed"],
-        base_urls={"testbed": testbed.url},
-        rate=0,
-        backoff=0.01,
-        timeout=5,
     )
     before = queries_sent(testbed)
     written = asyncio.run(isolate_snapshot(folder, config, budget=100))
@@ -175,26 +176,15 @@ controls:
 
 def test_snapshot_isolations_reuse_the_triggers_found(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
-    listing = tmp_path / "l.yaml"
-    listing.write_text(
-        """list: t
-description: test list
-language: zh-Hans
-terms:
+    folder, config = probed_snapshot(
+        testbed,
+        tmp_path,
+        """\
   - {id: a, all: [习近平, 抗议, 北京], category: test}
   - {id: b, all: [上海, 习近平, 抗议], category: test}
   - {id: c, text: 回忆六四那天天安门广场前的坦克车, category: test}
   - {id: d, all: [习近平说, 抗议活动], category: test}
-controls:
-  - {id: weather, text: 天气}
-  - {id: noodles, text: 牛肉面}
-  - {id: football, text: 足球}
 """,
-        encoding="utf-8",
-    )
-    folder = run_probes([listing], testbed.url, tmp_path / "results")
-    config = RunConfig(
-        lists=[listing], platforms=["testbed"], base_urls={"testbed": testbed.url}, rate=0
     )
     before = queries_sent(testbed)
     written = asyncio.run(isolate_snapshot(folder, config))
@@ -299,28 +289,12 @@ def test_queries_longer_than_the_platform_takes_are_never_sent(start_testbed) ->
 
 def test_snapshot_records_errors_and_budget(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
-    listing = tmp_path / "l.yaml"
-    listing.write_text(
-        """list: t
-description: test list
-language: zh-Hans
-terms:
+    folder, config = probed_snapshot(
+        testbed,
+        tmp_path,
+        """\
   - {id: combo, all: [习近平, 抗议], category: test}
-controls:
-  - {id: weather, text: 天气}
-  - {id: noodles, text: 牛肉面}
-  - {id: football, text: 足球}
 """,
-        encoding="utf-8",
-    )
-    folder = run_probes([listing], testbed.url, tmp_path / "results")
-    config = RunConfig(
-        lists=[listing],
-        platforms=["testbed"],
-        base_urls={"testbed": testbed.url},
-        rate=0,
-        backoff=0.01,
-        timeout=5,
     )
     (record,) = asyncio.run(isolate_snapshot(folder, config, budget=2))
     assert record["trigger"] is None and "budget is 2" in record["error"]
