@@ -23,9 +23,9 @@ from probes.registry import get_adapter
 from .config import RunConfig
 from .controls import CheckResult, judge
 from .evidence import EvidenceRef, EvidenceWriter
-from .keywords import KeywordListsInvalid, LoadedList, load_lists
+from .keywords import LoadedList, load_lists
 from .observation import build_observation
-from .plan import Probe, Shard, overlong_queries, plan_controls, plan_probes
+from .plan import Probe, Shard, check_query_lengths, plan_controls, plan_probes
 from .prober import Attempted, Prober
 from .snapshot import EVIDENCE, SnapshotWriter, new_run_id, utc_now
 
@@ -96,9 +96,7 @@ def prepare(config: RunConfig) -> tuple[list[LoadedList], dict[str, Adapter]]:
         adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
         adapter.check_ready()
         adapters[platform] = adapter
-    overlong = overlong_queries(lists, adapters.values())
-    if overlong:
-        raise KeywordListsInvalid(overlong)
+    check_query_lengths(lists, adapters.values())
     return lists, adapters
 
 

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from probes.contract import Adapter, Query
 
-from .keywords import Control, KeywordError, LoadedList, Term
+from .keywords import Control, KeywordError, KeywordListsInvalid, LoadedList, Term
 from .variants import expand
 
 __all__ = [
     "Probe",
     "Shard",
     "TermRef",
-    "overlong_queries",
+    "check_query_lengths",
     "plan_controls",
     "plan_probes",
     "probe_key",
@@ -133,17 +133,15 @@ def plan_controls(
     ]
 
 
-def overlong_queries(
-    lists: Iterable[LoadedList], adapters: Iterable[Adapter]
-) -> list[KeywordError]:
-    """Terms and controls whose query, in some variant, is longer than a platform takes.
+def check_query_lengths(lists: Iterable[LoadedList], adapters: Iterable[Adapter]) -> None:
+    """Refuse terms and controls whose query, in some variant, is longer than a platform takes.
 
     Such a query is cut or refused by the platform (``Adapter.max_query_length``), so its
-    answer would be about another query: the run refuses it before sending anything.
+    answer would be about another query. Raises :class:`KeywordListsInvalid` naming each.
     """
     limited = [adapter for adapter in adapters if adapter.max_query_length is not None]
     errors: list[KeywordError] = []
-    for loaded in lists:
+    for loaded in lists if limited else ():
         content = loaded.content
         sections: tuple[tuple[str, Sequence[Term | Control]], ...] = (
             ("terms", content.terms),
@@ -153,14 +151,11 @@ def overlong_queries(
             for index, entry in enumerate(entries):
                 field = "all" if isinstance(entry, Term) and entry.all is not None else "text"
                 variants = (entry.variants or content.variants) if isinstance(entry, Term) else ()
+                spellings = list(expand(entry.parts, variants))
                 for adapter in limited:
-                    limit = adapter.max_query_length
-                    assert limit is not None
+                    limit = adapter.max_query_length or 0
                     query, variant = max(
-                        (
-                            (adapter.separator.join(parts), variant)
-                            for variant, parts in expand(entry.parts, variants)
-                        ),
+                        ((adapter.separator.join(parts), name) for name, parts in spellings),
                         key=lambda pair: len(pair[0]),
                     )
                     if len(query) > limit:
@@ -174,4 +169,5 @@ def overlong_queries(
                                 "it): shorten the term or leave the platform out",
                             )
                         )
-    return errors
+    if errors:
+        raise KeywordListsInvalid(errors)

@@ -11,7 +11,7 @@ from rich.table import Table
 from probes.registry import UnknownAdapterError, get_adapter
 
 from ..keywords import KeywordListsInvalid, load_lists
-from ..plan import overlong_queries
+from ..plan import check_query_lengths
 from ..variants import expand
 from .display import console
 from .run import fail
@@ -36,9 +36,7 @@ def check(
         raise fail(str(exc)) from None
     try:
         loaded = load_lists(paths)
-        overlong = overlong_queries(loaded, adapters)
-        if overlong:
-            raise KeywordListsInvalid(overlong)
+        check_query_lengths(loaded, adapters)
     except KeywordListsInvalid as exc:
         raise fail(f"{len(exc.errors)} problem(s):\n{exc}") from None
     for item in loaded:
