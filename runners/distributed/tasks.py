@@ -33,7 +33,8 @@ __all__ = ["VANTAGE_HEADER", "probe_batch", "run_batch"]
 VANTAGE_HEADER = "X-Censorprobe-Vantage"
 #: Set by ``censorprobe worker --proxy``: the proxy of this worker's vantage point.
 PROXY_ENV = "CENSORPROBE_WORKER_PROXY"
-#: Set by ``censorprobe worker --headers``: the headers file of this worker's vantage point.
+#: Set by ``censorprobe worker --headers``: the headers file of this worker's vantage point,
+#: read for each batch, so that a renewed session cookie takes effect without a restart.
 HEADERS_ENV = "CENSORPROBE_WORKER_HEADERS"
 
 
