@@ -4,7 +4,8 @@ Column names follow OONI's measurement envelope where one fits (``measurement_st
 ``input``, ``report_id``, ``test_name``, ``test_version``, ``software_name``,
 ``software_version``); the rest are ours. Nothing is made up: there is no ``probe_cc`` or
 ``probe_asn`` because a run knows only its ``vantage`` label. Controls are kept, marked by
-``role`` and ``check``; ``items`` (nested) is left out.
+``role`` and ``check``; ``items`` (nested) is left out. ``trigger`` (parts joined by `` + ``)
+and ``trigger_queries`` come from the run's ``isolations.jsonl`` (``run --isolate``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ _SELECT: dict[str, str] = {
     "evidence_offset": 'o.evidence."offset"',
     "evidence_length": "o.evidence.length",
     "evidence_sha256": "o.evidence.sha256",
+    "trigger": "i.trigger",
+    "trigger_queries": "i.queries",
 }
 EXPORT_COLUMNS = list(_SELECT)
 _READ = [
@@ -111,6 +114,17 @@ def export_observations(snapshots: Sequence[Snapshot], out: Path, fmt: str) -> i
     )
     if manifests:
         connection.executemany("INSERT INTO m VALUES (?, ?, ?, ?, ?)", manifests)
+    triggers = [
+        (s.run_id, key, " + ".join(record["trigger"]), record.get("queries"))
+        for s in snapshots
+        for key, record in s.isolations().items()
+        if record.get("trigger")
+    ]
+    connection.execute(
+        "CREATE TEMP TABLE i (run_id VARCHAR, key VARCHAR, trigger VARCHAR, queries INTEGER)"
+    )
+    if triggers:
+        connection.executemany("INSERT INTO i VALUES (?, ?, ?, ?)", triggers)
     select = dict(_SELECT)
     if fmt == "csv":  # a typed timestamp in Parquet; ISO 8601 text in CSV
         select["measurement_start_time"] = "strftime(o.started_at, '%Y-%m-%dT%H:%M:%S.%gZ')"
@@ -119,6 +133,7 @@ def export_observations(snapshots: Sequence[Snapshot], out: Path, fmt: str) -> i
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
     sql = (
         f"COPY (SELECT {columns}\nFROM {source} AS o LEFT JOIN m USING (run_id)\n"
+        "LEFT JOIN i ON i.run_id = o.run_id AND i.key = o.key AND o.role = 'probe'\n"
         f"ORDER BY m.run_started, o.run_id, o.started_at, o.key)\nTO '{target}' ({options})"
     )
     row = connection.execute(sql, query.parameters).fetchone()

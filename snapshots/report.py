@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 import shlex
 from collections import Counter, defaultdict
@@ -26,7 +25,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from runners.evidence import read_exchange
-from runners.snapshot import EVIDENCE, ISOLATIONS, SnapshotError, utc_now
+from runners.snapshot import EVIDENCE, SnapshotError, utc_now
 
 from .charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
 from .diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
@@ -329,21 +328,6 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
     return "".join(parts)
 
 
-def _isolations(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    """The snapshot's isolation records (``run --isolate``) by key; a torn last line is left out."""
-    path = snapshot.folder / ISOLATIONS
-    if not path.exists():
-        return {}
-    records: dict[str, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        records[record["key"]] = record
-    return records
-
-
 def _trigger(record: dict[str, Any] | None) -> str:
     if record is None:
         return '<span class="muted">–</span>'
@@ -358,7 +342,7 @@ def _trigger(record: dict[str, Any] | None) -> str:
 
 def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
     budget = _Budget(EVIDENCE_BUDGET)
-    isolated = _isolations(snapshot)
+    isolated = snapshot.isolations()
     rows = [
         [
             _e(labels.term(p.key)),

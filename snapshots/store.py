@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.snapshot import MANIFEST, OBSERVATIONS, SnapshotError, read_manifest, run_dir
+from runners.snapshot import (
+    ISOLATIONS,
+    MANIFEST,
+    OBSERVATIONS,
+    SnapshotError,
+    read_manifest,
+    run_dir,
+)
 
 __all__ = ["ALIASES", "Snapshot", "SnapshotError", "find_snapshots", "resolve_snapshot"]
 
@@ -40,6 +48,20 @@ class Snapshot:
     @property
     def observations(self) -> Path:
         return self.folder / OBSERVATIONS
+
+    def isolations(self) -> dict[str, dict[str, Any]]:
+        """The run's isolation records (``run --isolate``) by key; a torn line is left out."""
+        path = self.folder / ISOLATIONS
+        if not path.exists():
+            return {}
+        records: dict[str, dict[str, Any]] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            records[record["key"]] = record
+        return records
 
     def _order(self) -> tuple[str, str]:
         return (self.started_at, self.run_id)

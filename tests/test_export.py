@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ from snapshots import EXPORT_COLUMNS, export_observations, find_snapshots
 def results(tmp_path: Path) -> Path:
     root = tmp_path / "results"
     notice = "根据相关法律法规和政策，“四通桥”搜索结果未予显示。"
-    write_snapshot(
+    first = write_snapshot(
         root,
         "first",
         "2026-10-01T08:00:00.000Z",
@@ -32,6 +33,10 @@ def results(tmp_path: Path) -> Path:
             control("weather", "visible", 2),
         ],
     )
+    isolated = {"key": "t/bridge/original/weibo/local", "trigger": ["四通", "桥"], "queries": 9}
+    (first / "isolations.jsonl").write_text(
+        json.dumps(isolated, ensure_ascii=False) + '\n{"key": "t/po', encoding="utf-8"
+    )  # and a torn last line
     second = [probe("bridge", "error", error="timeout"), probe("pooh", "visible", count=99)]
     second[1]["evidence"] = {"sha256": "ab" * 32, "offset": 1290, "length": 700}
     folder = write_snapshot(root, "second", "2026-10-02T08:00:00.000Z", second, torn_tail='{"sch')
@@ -55,6 +60,8 @@ def test_parquet_has_the_columns_and_every_observation(results: Path, tmp_path: 
     assert bridge["software_name"] == "censorprobe" and bridge["software_version"] == "0.1.0"
     assert bridge["key"] == "t/bridge/original/weibo/local" and bridge["term_id"] == "bridge"
     assert bridge["evidence_sha256"] is None and bridge["evidence_file"] is None
+    assert (bridge["trigger"], bridge["trigger_queries"]) == ("四通 + 桥", 9)
+    assert all(r["trigger"] is None for r in rows if r is not bridge)  # not the second run's
     assert [r["check"] for r in rows if r["role"] == "control"] == [1, 2]
     timeout = next(r for r in rows if r["error_kind"] == "timeout")
     assert timeout["http_status"] is None and timeout["error_detail"] == "timeout (test)"
