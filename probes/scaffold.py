@@ -115,6 +115,7 @@ class $class_name(Adapter):
     default_base_url = "https://search.example.com"
     pacing = Pacing(rate=0.5, burst=1)
     separator = " "
+    max_query_length = None  # characters the platform reads of a query, if it cuts the rest
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=1234),
         Case("no-results.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
