@@ -32,6 +32,14 @@ def cli(
     return result
 
 
+def run_on_testbed(
+    keyword_list: Path, url: str, out: Path, *options: str | Path, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``censorprobe run LIST --platform testbed --base-url URL --rate 0 OPTIONS --out OUT``."""
+    args = ("run", keyword_list, "--platform", "testbed", "--base-url", url, "--rate", "0")
+    return cli(*args, *options, "--out", out, check=check)
+
+
 def observations(folder: Path, *, controls: bool = False) -> list[dict[str, Any]]:
     lines = (folder / "observations.jsonl").read_text(encoding="utf-8").splitlines()
     found = [json.loads(line) for line in lines if line]

@@ -6,7 +6,7 @@ import gzip
 import hashlib
 from pathlib import Path
 
-from support import cli, observations, only_run, write_list
+from support import cli, observations, only_run, run_on_testbed, write_list
 from warcio.archiveiterator import ArchiveIterator
 
 from runners.evidence import Redactor
@@ -33,21 +33,14 @@ def test_warc_holds_each_exchange_without_secrets(start_testbed, tmp_path: Path)
         "Cookie: SUB=SECRETCOOKIE123\nAuthorization: Bearer SECRETTOKEN456\n", encoding="utf-8"
     )
     out = tmp_path / "results"
-    result = cli(
-        "run",
+    result = run_on_testbed(
         write_list(tmp_path / "l.yaml", TERMS),
-        "--platform",
-        "testbed",
-        "--base-url",
         testbed.url,
-        "--rate",
-        "0",
+        out,
         "--headers",
         headers,
         "--redact-param",
         "q",
-        "--out",
-        out,
     )
     assert result.returncode == 0, result.stderr
     assert all(entry["has_cookie"] for entry in testbed.log), "the cookie must reach the platform"
@@ -72,19 +65,7 @@ def test_warc_holds_each_exchange_without_secrets(start_testbed, tmp_path: Path)
 def test_evidence_command_prints_the_exchange(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
     out = tmp_path / "results"
-    cli(
-        "run",
-        write_list(tmp_path / "l.yaml", TERMS),
-        "--platform",
-        "testbed",
-        "--base-url",
-        testbed.url,
-        "--rate",
-        "0",
-        "--out",
-        out,
-        check=True,
-    )
+    run_on_testbed(write_list(tmp_path / "l.yaml", TERMS), testbed.url, out, check=True)
     folder = only_run(out)
     xi = next(o for o in observations(folder) if o["term"]["id"] == "xi")
     shown = cli("evidence", folder.name, xi["key"], "--body", "--results", out)
@@ -100,19 +81,8 @@ def test_evidence_command_prints_the_exchange(start_testbed, tmp_path: Path) -> 
 def test_no_evidence_writes_no_warc(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
     out = tmp_path / "results"
-    cli(
-        "run",
-        write_list(tmp_path / "l.yaml", TERMS),
-        "--platform",
-        "testbed",
-        "--base-url",
-        testbed.url,
-        "--rate",
-        "0",
-        "--no-evidence",
-        "--out",
-        out,
-        check=True,
+    run_on_testbed(
+        write_list(tmp_path / "l.yaml", TERMS), testbed.url, out, "--no-evidence", check=True
     )
     folder = only_run(out)
     assert not (folder / "evidence.warc.gz").exists()
@@ -124,19 +94,7 @@ def test_no_evidence_writes_no_warc(start_testbed, tmp_path: Path) -> None:
 def test_evidence_sha256_matches_the_body(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RULES)
     out = tmp_path / "results"
-    cli(
-        "run",
-        write_list(tmp_path / "l.yaml", TERMS),
-        "--platform",
-        "testbed",
-        "--base-url",
-        testbed.url,
-        "--rate",
-        "0",
-        "--out",
-        out,
-        check=True,
-    )
+    run_on_testbed(write_list(tmp_path / "l.yaml", TERMS), testbed.url, out, check=True)
     folder = only_run(out)
     with (folder / "evidence.warc.gz").open("rb") as stream:
         bodies = {

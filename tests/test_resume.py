@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from support import REPO, cli, manifest, observations, write_list
+from support import REPO, cli, manifest, observations, run_on_testbed, write_list
 from warcio.archiveiterator import ArchiveIterator
 
 from runners.evidence import read_exchange
@@ -120,21 +120,7 @@ def test_torn_last_line_is_dropped_on_resume(start_testbed, tmp_path: Path) -> N
     testbed = start_testbed(rules=RULES)
     keyword_list = write_list(tmp_path / "list.yaml", TERMS[:30])
     out = tmp_path / "results"
-    cli(
-        "run",
-        keyword_list,
-        "--platform",
-        "testbed",
-        "--base-url",
-        testbed.url,
-        "--rate",
-        "0",
-        "--run-id",
-        "torn",
-        "--out",
-        out,
-        check=True,
-    )
+    run_on_testbed(keyword_list, testbed.url, out, "--run-id", "torn", check=True)
     folder = out / "torn"
     lines = (folder / "observations.jsonl").read_bytes().splitlines(keepends=True)
     # Pretend the process died while writing the last probe line and before the end.
@@ -152,21 +138,7 @@ def test_complete_snapshot_is_never_reopened(start_testbed, tmp_path: Path) -> N
     testbed = start_testbed(rules=RULES)
     keyword_list = write_list(tmp_path / "list.yaml", TERMS[:3])
     out = tmp_path / "results"
-    cli(
-        "run",
-        keyword_list,
-        "--platform",
-        "testbed",
-        "--base-url",
-        testbed.url,
-        "--rate",
-        "0",
-        "--run-id",
-        "done",
-        "--out",
-        out,
-        check=True,
-    )
+    run_on_testbed(keyword_list, testbed.url, out, "--run-id", "done", check=True)
     result = cli("run", "--resume", "done", "--out", out)
     assert result.returncode == 1
     assert "immutable" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import manifest, observations, run_probes, write_list
+from support import manifest, observations, run_on_testbed, run_probes, write_list
 
 from testbed import Action, Fault, Rule, RuleBook
 
@@ -170,22 +170,9 @@ def test_honest_user_agent_is_sent(start_testbed, tmp_path: Path) -> None:
 def test_summary_separates_errors_and_warns_past_five_percent(
     start_testbed, tmp_path: Path
 ) -> None:
-    from support import cli
-
     testbed = start_testbed(rules=RULES, fault_rate=0.5, faults=(Fault.CAPTCHA,), seed=4)
-    result = cli(
-        "run",
-        write_list(tmp_path / "l.yaml", TERMS),
-        "--platform",
-        "testbed",
-        "--base-url",
-        testbed.url,
-        "--rate",
-        "0",
-        "--max-attempts",
-        "1",
-        "--out",
-        tmp_path / "r",
+    result = run_on_testbed(
+        write_list(tmp_path / "l.yaml", TERMS), testbed.url, tmp_path / "r", "--max-attempts", "1"
     )
     assert result.returncode == 0, result.stderr
     assert "by signal" in result.stdout and "by kind" in result.stdout
