@@ -5,9 +5,9 @@ query through a :class:`~runners.prober.Prober` (the platform's pacing, retries,
 classification) with the fragments joined by the adapter's separator. An answer that is still
 an error after the Prober's retries ends the isolation with :class:`IsolationError`: an error is
 never read as "not censored", and neither is a query longer than the platform takes
-(``Adapter.max_query_length``), which is not sent. Unless the last query answered was the
-trigger itself, the trigger found is sent once more on its own (the re-check) to guard against a
-platform that answered inconsistently; that probe is counted.
+(``Adapter.max_query_length``), which is not sent. Unless the trigger itself was asked (a
+reused trigger, or the search's last query), the trigger found is sent once more on its own (the
+re-check) to guard against a platform that answered inconsistently; that probe is counted.
 
 :func:`isolate_snapshot` isolates the censored combinations and long texts of a finished run and
 appends one JSON line per isolation to ``isolations.jsonl`` in the snapshot (resumable). The
