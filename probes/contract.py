@@ -19,7 +19,7 @@ import httpx
 
 from .allowlists import in_allowlist, load_allowlist
 from .fingerprints import FingerprintSet, builtin_fingerprints
-from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from .outcome import SILENT_SIGNALS, ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = [
     "Adapter",
@@ -113,6 +113,12 @@ class Adapter:
     :meth:`parse_results`; the default :meth:`classify` then applies fingerprints
     (``probes/fingerprints/<name>.yaml`` and ``common.yaml``), the HTTP status, the
     page parse and the soft-censorship allow-list, in that order.
+
+    Silence is not censorship: an empty answer, or one drawn only from official sources, is
+    read as ``censored`` (``suspected``) only when the platform is known to hide terms that
+    way (:attr:`silent_censorship`, with its source in the module docstring); anywhere else it
+    is ``visible`` (an empty one with ``result_count: 0``). :meth:`truism` gives the runner the
+    query that confirms such a suspicion.
     """
 
     name: ClassVar[str]
@@ -129,6 +135,11 @@ class Adapter:
     fingerprint_files: ClassVar[tuple[str, ...]] = ()
     #: Name of the allow-list file (``probes/allowlists/<name>.txt``) for soft censorship.
     allowlist_name: ClassVar[str | None] = None
+    #: The silent signals (``zero_results``, ``soft``) this platform is known to use to hide a
+    #: term, each with its source in the module docstring. An empty answer is ``zero_results``
+    #: only where ``zero_results`` is listed, an answer of only official sources ``soft`` only
+    #: where ``soft`` is; otherwise both are ``visible``.
+    silent_censorship: ClassVar[frozenset[Signal]] = frozenset()
     #: Environment variables this adapter reads (credentials); documented in ``adapters``.
     env_vars: ClassVar[tuple[str, ...]] = ()
     #: Recorded cases; fixture paths relative to :meth:`fixture_dir`.
@@ -159,6 +170,18 @@ class Adapter:
         """Read a results page; None when the page is not one this adapter recognises."""
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def truism(self, query: Query | None) -> Query | None:
+        """The query that confirms a silent signal on this platform (Citizen Lab's *truism*).
+
+        With a query: a query containing its text that finds results for any text unless that
+        text is filtered — restricted to a source off the allow-list where the platform is
+        known for ``soft`` censorship, so that it confirms every signal in
+        :attr:`silent_censorship`. With None: the same query without the text, its control.
+        None when no such form is known for the platform (or the form would not fit
+        :attr:`max_query_length`): a silent signal then stays ``suspected``.
+        """
+        return None
+
     def classify(self, query: Query, response: httpx.Response) -> Outcome:
         """Pure: turn a response into an outcome. Never raises for odd input."""
         try:
@@ -175,6 +198,9 @@ class Adapter:
                 assert row.error is not None
                 return Outcome.failed(row.error, text[:300], fingerprint=row.name)
             assert row.signal is not None
+            if row.signal in SILENT_SIGNALS:
+                page = self.parse_results(query, response, body) if row.signal is Signal.SOFT else None
+                return self._silent(row.signal, page or ResultPage(0), fingerprint=row.name)
             page = (
                 self.parse_results(query, response, body)
                 if row.signal is Signal.PARTIAL_NOTICE
@@ -183,9 +209,7 @@ class Adapter:
             return Outcome.censored(
                 row.signal,
                 notice=text if row.signal in (Signal.NOTICE, Signal.PARTIAL_NOTICE) else None,
-                result_count=page.result_count
-                if page
-                else (0 if row.signal is Signal.ZERO_RESULTS else None),
+                result_count=page.result_count if page else None,
                 items=page.items if page else (),
                 fingerprint=row.name,
             )
@@ -201,10 +225,18 @@ class Adapter:
         if page is None:
             return Outcome.failed(ErrorKind.PARSE, "not a results page this adapter recognises")
         if page.result_count == 0 and not page.items:
-            return Outcome.censored(Signal.ZERO_RESULTS, result_count=0)
+            return self._silent(Signal.ZERO_RESULTS, page)
         if self._only_official(page.items):
-            return Outcome.censored(Signal.SOFT, result_count=page.result_count, items=page.items)
+            return self._silent(Signal.SOFT, page)
         return Outcome.visible(page.result_count, page.items)
+
+    def _silent(self, signal: Signal, page: ResultPage, fingerprint: str | None = None) -> Outcome:
+        """A silent signal: ``suspected`` censorship where the platform is known to use it."""
+        if signal not in self.silent_censorship:
+            return Outcome.visible(page.result_count, page.items, fingerprint=fingerprint)
+        return Outcome.censored(
+            signal, result_count=page.result_count, items=page.items, fingerprint=fingerprint
+        )
 
     def _only_official(self, items: tuple[Item, ...]) -> bool:
         if self.allowlist_name is None or not items:

@@ -22,7 +22,7 @@ ENTRY_POINT_GROUP = "censorprobe.adapters"
 
 #: Modules of ``probes`` that hold the machinery, not platforms.
 _INFRASTRUCTURE = frozenset(
-    {"allowlists", "contract", "fingerprints", "outcome", "registry", "scaffold"}
+    {"allowlists", "contract", "fingerprints", "outcome", "registry", "scaffold", "truisms"}
 )
 
 
