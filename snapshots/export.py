@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from runners.snapshot import EVIDENCE
-
-from .source import Query, connect
-from .store import Snapshot
+from snapshots.duck import Query, connect
+from snapshots.store import Snapshot
+from snapshots.writer import EVIDENCE
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "export_observations"]
 

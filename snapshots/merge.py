@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runners.snapshot import (
+from snapshots.writer import (
     EVIDENCE,
     MANIFEST,
     OBSERVATIONS,

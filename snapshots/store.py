@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.snapshot import (
+from snapshots.writer import (
     ISOLATIONS,
     MANIFEST,
     OBSERVATIONS,

@@ -39,7 +39,7 @@ MANIFEST_SCHEMA = "censorprobe.manifest/1"
 MANIFEST = "manifest.json"
 OBSERVATIONS = "observations.jsonl"
 EVIDENCE = "evidence.warc.gz"
-ISOLATIONS = "isolations.jsonl"  # written by `run --isolate` (runners.isolate_run)
+ISOLATIONS = "isolations.jsonl"  # written by `run --isolate` (runners.isolation.driver)
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 

@@ -27,8 +27,8 @@ import re
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from .outcome import ErrorKind, Item, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
+from probes.outcome import ErrorKind, Item, Signal, Verdict
 
 __all__ = ["BaiduAdapter"]
 
