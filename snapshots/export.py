@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from snapshots.duck import Query, connect
+from snapshots.format import EVIDENCE
 from snapshots.store import Snapshot
-from snapshots.writer import EVIDENCE
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "export_observations"]
 

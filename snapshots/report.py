@@ -28,9 +28,9 @@ from snapshots.charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png,
 from snapshots.diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
 from snapshots.duck import Query, connect
 from snapshots.evidence import read_exchange
+from snapshots.format import EVIDENCE, SnapshotError, utc_now
 from snapshots.store import Snapshot, find_snapshots
 from snapshots.timeline import state_of, timeline
-from snapshots.writer import EVIDENCE, SnapshotError, utc_now
 
 __all__ = ["Report", "build_report", "write_report"]
 

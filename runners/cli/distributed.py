@@ -24,7 +24,7 @@ from runners.cli.run import (
 )
 from runners.plan.config import RunConfig, read_headers
 from runners.plan.planner import make_plan
-from snapshots.writer import read_manifest, run_dir
+from snapshots.format import read_manifest, run_dir
 
 __all__ = ["dispatch_command", "worker_command"]
 

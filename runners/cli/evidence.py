@@ -9,7 +9,7 @@ import typer
 
 from runners.cli.run import fail
 from snapshots.evidence import read_exchange
-from snapshots.writer import EVIDENCE, SnapshotError, iter_observations, run_dir
+from snapshots.format import EVIDENCE, SnapshotError, iter_observations, run_dir
 
 
 def evidence_command(

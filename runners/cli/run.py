@@ -17,7 +17,7 @@ from runners.execution.runner import RunResult, execute
 from runners.keywords.lists import KeywordListsInvalid
 from runners.plan.config import DEFAULT_USER_AGENT, RunConfig, read_headers
 from runners.plan.planner import NoControlsError, Plan, make_plan
-from snapshots.writer import SnapshotError, iter_observations, read_manifest, run_dir
+from snapshots.format import SnapshotError, iter_observations, read_manifest, run_dir
 
 __all__ = [
     "SETUP_ERRORS",

@@ -25,7 +25,7 @@ from runners.scheduling.profiles import (
     run_profile_async,
 )
 from runners.scheduling.schedule import ScheduleError, crontab_line, github_workflow, systemd_units
-from snapshots.writer import SnapshotError
+from snapshots.format import SnapshotError
 
 __all__ = ["daemon_command", "merge_command", "run_profile_command", "schedule_command"]
 

@@ -25,7 +25,7 @@ from runners.execution.controls import CheckResult, judge
 from runners.execution.prober import Attempted, Prober, default_pacer
 from runners.plan.config import RunConfig, read_headers
 from snapshots.evidence import Exchange
-from snapshots.writer import utc_now
+from snapshots.format import utc_now
 
 __all__ = ["VANTAGE_HEADER", "probe_batch", "run_batch"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runners.plan.planner import Probe
-from snapshots.writer import SCHEMA
+from snapshots.format import SCHEMA
 
 __all__ = ["MAX_ITEMS", "build_observation"]
 

@@ -24,7 +24,8 @@ from runners.execution.prober import Attempted, Prober
 from runners.plan.config import RunConfig
 from runners.plan.planner import Plan, Probe
 from snapshots.evidence import EvidenceRef, EvidenceWriter
-from snapshots.writer import EVIDENCE, SnapshotWriter, new_run_id, utc_now
+from snapshots.format import EVIDENCE, utc_now
+from snapshots.writer import SnapshotWriter, new_run_id
 
 __all__ = ["RunResult", "execute", "open_snapshot"]
 

@@ -29,7 +29,7 @@ from probes.registry import get_adapter
 from runners.execution.prober import Prober
 from runners.isolation.search import BudgetExceeded, isolate_async
 from runners.plan.config import RunConfig
-from snapshots.writer import ISOLATIONS, iter_observations
+from snapshots.format import ISOLATIONS, iter_observations
 
 __all__ = [
     "ISOLATIONS",

@@ -47,7 +47,8 @@ from runners.keywords.lists import KeywordError, field_name
 from runners.keywords.yamlsafe import YamlSyntaxError, load_marked
 from runners.plan.config import RunConfig, read_headers
 from runners.plan.planner import make_plan
-from snapshots.writer import SnapshotError, new_run_id, read_manifest
+from snapshots.format import SnapshotError, read_manifest
+from snapshots.writer import new_run_id
 
 __all__ = [
     "Cadence",
