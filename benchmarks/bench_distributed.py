@@ -33,9 +33,10 @@ def free_port() -> int:
 PORT = free_port()
 os.environ["CENSORPROBE_BROKER"] = f"redis://127.0.0.1:{PORT}/0"  # before the app is imported
 
-from runners.config import RunConfig  # noqa: E402
 from runners.distributed.coordinator import dispatch, live_vantages  # noqa: E402
-from runners.execute import execute, make_plan  # noqa: E402
+from runners.execution.runner import execute  # noqa: E402
+from runners.plan.config import RunConfig  # noqa: E402
+from runners.plan.planner import make_plan  # noqa: E402
 
 WORKER = (
     "import sys; from runners.cli.distributed import start_worker; "

@@ -1,4 +1,4 @@
-"""Benchmark: oracle calls of ``runners.isolation`` against Xiong & Knockel's baseline.
+"""Benchmark: oracle calls of ``runners.isolation.search`` against Xiong & Knockel's baseline.
 
     python benchmarks/bench_isolation.py [--cases 500] [--seed 2026] [--lengths uniform|measured]
                                          [--rule-list 0]
@@ -37,7 +37,7 @@ from math import comb, log2
 
 from xiong_knockel import comp_aware_bin_split
 
-from runners.isolation import isolate
+from runners.isolation.search import isolate
 
 # About 360 of the most frequent characters of modern Chinese, roughly by frequency.
 COMMON = "".join(
@@ -215,7 +215,9 @@ def main() -> None:
     )
     mine, mine_wrong = measure(cases, ours)
     base, base_wrong = measure(cases, comp_aware_bin_split)
-    _print_table([("runners.isolation", mine, mine_wrong), ("Xiong & Knockel", base, base_wrong)])
+    _print_table(
+        [("runners.isolation.search", mine, mine_wrong), ("Xiong & Knockel", base, base_wrong)]
+    )
     print(f"ratio of means: {statistics.mean(mine) / statistics.mean(base):.3f}")
     _print_by_parts(cases, mine, base)
     _print_floor(generator, cases, base)

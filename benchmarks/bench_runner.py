@@ -22,8 +22,9 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runners.config import RunConfig  # noqa: E402
-from runners.execute import execute, make_plan  # noqa: E402
+from runners.execution.runner import execute  # noqa: E402
+from runners.plan.config import RunConfig  # noqa: E402
+from runners.plan.planner import make_plan  # noqa: E402
 
 
 def write_list(path: Path, count: int) -> list[str]:

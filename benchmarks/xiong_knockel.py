@@ -4,7 +4,7 @@ Ruohan Xiong and Jeffrey Knockel, "An Efficient Method to Determine which Combin
 Keywords Triggered Automatic Filtering of a Message", FOCI 2019, §5.4 (CompAwareBinSplit, the
 algorithm the paper recommends: 35.47 messages per censored article against 342.72 for the
 bisection used before it). Written here from the paper's description, so that
-``benchmarks/bench_isolation.py`` can measure ``runners.isolation`` against it on the same
+``benchmarks/bench_isolation.py`` can measure ``runners.isolation.search`` against it on the same
 inputs. Each round of the method:
 
 1. binary search for the largest cut ``i`` such that the components found so far plus the
@@ -16,7 +16,7 @@ inputs. Each round of the method:
 3. keep ``rest[i+1:]`` and stop once the components found are censored on their own.
 
 The paper assumes the message is already known to be censored. To compare like with like,
-this version makes the same first query as ``runners.isolation.isolate`` (the whole text),
+this version makes the same first query as ``runners.isolation.search.isolate`` (the whole text),
 and returns ``None`` when that one is not censored.
 """
 

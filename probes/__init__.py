@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .contract import Adapter, AdapterConfigError, Case, Pacing, Query, ResultPage, domain_of
-from .outcome import SILENT_SIGNALS, Confidence, ErrorKind, Item, Outcome, Signal, Verdict
-from .registry import ENTRY_POINT_GROUP, UnknownAdapterError, adapters, get_adapter
+from probes.contract import Adapter, AdapterConfigError, Case, Pacing, Query, ResultPage, domain_of
+from probes.outcome import SILENT_SIGNALS, Confidence, ErrorKind, Item, Outcome, Signal, Verdict
+from probes.registry import ENTRY_POINT_GROUP, UnknownAdapterError, adapters, get_adapter
 
 __all__ = [
     "ENTRY_POINT_GROUP",

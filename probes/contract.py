@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .allowlists import in_allowlist, load_allowlist
-from .fingerprints import FingerprintSet, builtin_fingerprints
-from .outcome import SILENT_SIGNALS, ErrorKind, Item, Outcome, Signal, Verdict
+from probes.allowlists import in_allowlist, load_allowlist
+from probes.fingerprints import FingerprintSet, builtin_fingerprints
+from probes.outcome import SILENT_SIGNALS, ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = [
     "Adapter",

@@ -30,7 +30,7 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .outcome import ErrorKind, Signal, Verdict
+from probes.outcome import ErrorKind, Signal, Verdict
 
 __all__ = ["Fingerprint", "FingerprintSet", "load_fingerprints", "builtin_fingerprints"]
 

@@ -1,4 +1,4 @@
-"""Finding adapters: built-ins by module scan of ``probes``, third-party ones by entry point.
+"""Finding adapters: built-ins by module scan of ``probes.platforms``, third-party ones by entry point.
 
 A third-party package declares, in its ``pyproject.toml``::
 
@@ -14,16 +14,11 @@ import pkgutil
 from functools import cache
 from importlib.metadata import entry_points
 
-from .contract import Adapter
+from probes.contract import Adapter
 
 __all__ = ["ENTRY_POINT_GROUP", "UnknownAdapterError", "adapters", "get_adapter"]
 
 ENTRY_POINT_GROUP = "censorprobe.adapters"
-
-#: Modules of ``probes`` that hold the machinery, not platforms.
-_INFRASTRUCTURE = frozenset(
-    {"allowlists", "contract", "fingerprints", "outcome", "registry", "scaffold", "truisms"}
-)
 
 
 class UnknownAdapterError(KeyError):
@@ -32,13 +27,11 @@ class UnknownAdapterError(KeyError):
 
 
 def _builtin_classes() -> list[type[Adapter]]:
-    import probes
+    from probes import platforms
 
     found: list[type[Adapter]] = []
-    for module_info in pkgutil.iter_modules(probes.__path__):
-        if module_info.name in _INFRASTRUCTURE or module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"probes.{module_info.name}")
+    for module_info in pkgutil.iter_modules(platforms.__path__):
+        module = importlib.import_module(f"{platforms.__name__}.{module_info.name}")
         found.extend(
             cls
             for _, cls in inspect.getmembers(module, inspect.isclass)

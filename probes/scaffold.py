@@ -103,8 +103,8 @@ from __future__ import annotations
 import httpx
 from selectolax.lexbor import LexborHTMLParser
 
-from .contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from .outcome import ErrorKind, Item, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
+from probes.outcome import ErrorKind, Item, Signal, Verdict
 
 __all__ = ["$class_name"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from .contract import Query
+from probes.contract import Query
 
 __all__ = ["disjunction"]
 

@@ -1,17 +1,7 @@
-"""Running measurements: keyword lists, planning, pacing, retries, controls, snapshots, the CLI."""
+"""Running measurements, as subpackages that follow the flow.
 
-from __future__ import annotations
-
-from .config import RunConfig
-from .execute import Plan, RunResult, execute, make_plan
-from .keywords import KeywordListsInvalid, load_lists
-
-__all__ = [
-    "KeywordListsInvalid",
-    "Plan",
-    "RunConfig",
-    "RunResult",
-    "execute",
-    "load_lists",
-    "make_plan",
-]
+``keywords`` (lists, variants, importers) -> ``plan`` (settings, probes) -> ``execution``
+(runner, prober, pacing, controls) -> snapshots (written through :mod:`snapshots.writer`);
+beside them ``isolation``, ``scheduling``, ``distributed`` and ``cli``. Nothing is imported
+here, so importing one subpackage never loads the others (or the HTTP stack).
+"""

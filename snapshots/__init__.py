@@ -5,7 +5,7 @@ The HTML report lives in ``snapshots.report`` (not imported here: it loads matpl
 
 from __future__ import annotations
 
-from .diff import (
+from snapshots.diff import (
     CENSORSHIP_CHANGES,
     Change,
     ChangeKind,
@@ -15,9 +15,9 @@ from .diff import (
     diff_vantages,
     vantages,
 )
-from .export import EXPORT_COLUMNS, EXPORT_FORMATS, export_observations
-from .store import ALIASES, Snapshot, SnapshotError, find_snapshots, resolve_snapshot
-from .timeline import KeyTimeline, Point, timeline
+from snapshots.export import EXPORT_COLUMNS, EXPORT_FORMATS, export_observations
+from snapshots.store import ALIASES, Snapshot, SnapshotError, find_snapshots, resolve_snapshot
+from snapshots.timeline import KeyTimeline, Point, timeline
 
 __all__ = [
     "ALIASES",

@@ -19,7 +19,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .timeline import STATE_CODES
+from snapshots.timeline import STATE_CODES
 
 __all__ = ["STATE_COLOURS", "STATE_LABELS", "grid_figure", "save_png", "to_svg"]
 

@@ -17,8 +17,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .source import Query, connect
-from .store import Snapshot
+from snapshots.duck import Query, connect
+from snapshots.store import Snapshot
 
 __all__ = [
     "CENSORSHIP_CHANGES",

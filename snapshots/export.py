@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from runners.snapshot import EVIDENCE
-
-from .source import Query, connect
-from .store import Snapshot
+from snapshots.duck import Query, connect
+from snapshots.format import EVIDENCE
+from snapshots.store import Snapshot
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_FORMATS", "export_observations"]
 

@@ -9,7 +9,6 @@ concatenated byte for byte, and each observation's offset moved by the bytes bef
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -17,20 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runners.snapshot import (
-    EVIDENCE,
-    MANIFEST,
-    OBSERVATIONS,
-    Counts,
-    SnapshotError,
-    iter_observations,
-    new_run_id,
-    read_manifest,
-    run_dir,
-    utc_now,
-)
+from snapshots.format import EVIDENCE, iter_observations, read_manifest, utc_now
+from snapshots.writer import SnapshotWriter, new_run_id
 
 __all__ = ["Conflict", "MergeError", "MergeResult", "merge_snapshots"]
+
+#: Manifest fields the writer owns (it sets them when it creates and finishes the snapshot).
+_WRITER_FIELDS = frozenset(
+    {"schema", "run_id", "started_at", "ended_at", "status", "resumed_at", "counts"}
+)
 
 
 class MergeError(ValueError):
@@ -87,20 +81,25 @@ def merge_snapshots(inputs: Sequence[Path], out: Path, run_id: str | None = None
             )
     out.mkdir(parents=True, exist_ok=True)
     run_id = run_id or new_run_id()
-    target = run_dir(out, run_id)
-    if target.exists():
-        raise SnapshotError(f"{target} exists already")
-    target.mkdir()
-    result = MergeResult(run_id, target, "", 0)
-    counts = Counts()
+    merged = {
+        **{k: v for k, v in first.items() if k not in _WRITER_FIELDS},
+        "shard": None,
+        "vantage": "+".join(sorted({str(m.get("vantage")) for m in manifests})),
+        "adapters": {k: v for m in manifests for k, v in m.get("adapters", {}).items()},
+        "endpoints": {k: v for m in manifests for k, v in m.get("endpoints", {}).items()},
+    }
+    started_at = min(str(m.get("started_at") or "") for m in manifests) or None
+    writer = SnapshotWriter.create(out, run_id, merged, started_at=started_at)
+    result = MergeResult(run_id, writer.folder, "", 0)
     seen: dict[str, tuple[str, str]] = {}  # key -> (run id, outcome)
     check_offset: dict[str, int] = {}
     evidence_offset = 0
     any_evidence = any((folder / EVIDENCE).exists() for folder in inputs)
     try:
         with ExitStack() as files:
-            lines = files.enter_context((target / OBSERVATIONS).open("wb"))
-            evidence = files.enter_context((target / EVIDENCE).open("wb")) if any_evidence else None
+            evidence = (
+                files.enter_context((writer.folder / EVIDENCE).open("wb")) if any_evidence else None
+            )
             for folder, manifest in zip(inputs, manifests, strict=True):
                 source = manifest.get("run_id", folder.name)
                 offsets = dict(check_offset)
@@ -130,16 +129,10 @@ def merge_snapshots(inputs: Sequence[Path], out: Path, run_id: str | None = None
                         if window:
                             window["opening"] += shift
                             window["closing"] += shift
-                        counts.add(observation)
                     if observation.get("evidence"):
                         observation["evidence"]["offset"] += evidence_offset
                     observation["run_id"] = run_id
-                    lines.write(
-                        (
-                            json.dumps(observation, ensure_ascii=False, separators=(",", ":"))
-                            + "\n"
-                        ).encode("utf-8")
-                    )
+                    writer.append(observation)
                     result.observations += 1
                 warc = folder / EVIDENCE
                 if warc.exists() and evidence is not None:
@@ -147,35 +140,22 @@ def merge_snapshots(inputs: Sequence[Path], out: Path, run_id: str | None = None
                         shutil.copyfileobj(stream, evidence)
                     evidence_offset += warc.stat().st_size
     except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
+        writer.close()
+        shutil.rmtree(writer.folder, ignore_errors=True)
         raise
     statuses = [manifest.get("status") for manifest in manifests]
     result.status = (
         "complete" if all(status == "complete" for status in statuses) else "interrupted"
     )
-    merged = {
-        **{k: v for k, v in first.items() if k not in {"resumed_at"}},
-        "run_id": run_id,
-        "shard": None,
-        "vantage": "+".join(sorted({str(m.get("vantage")) for m in manifests})),
-        "adapters": {k: v for m in manifests for k, v in m.get("adapters", {}).items()},
-        "endpoints": {k: v for m in manifests for k, v in m.get("endpoints", {}).items()},
-        "started_at": min(str(m.get("started_at") or "") for m in manifests) or None,
-        "ended_at": max(str(m.get("ended_at") or "") for m in manifests) or None,
-        "resumed_at": [],
-        "status": result.status,
-        "counts": counts.to_json(),
-        "merged": {
-            "at": utc_now(),
-            "from": [
-                {"run_id": m.get("run_id"), "shard": m.get("shard"), "status": m.get("status")}
-                for m in manifests
-            ],
-            "duplicates": result.duplicates,
-            "conflicts": [str(conflict) for conflict in result.conflicts],
-        },
+    writer.manifest["merged"] = {
+        "at": utc_now(),
+        "from": [
+            {"run_id": m.get("run_id"), "shard": m.get("shard"), "status": m.get("status")}
+            for m in manifests
+        ],
+        "duplicates": result.duplicates,
+        "conflicts": [str(conflict) for conflict in result.conflicts],
     }
-    (target / MANIFEST).write_text(
-        json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    ended_at = max(str(m.get("ended_at") or "") for m in manifests) or None
+    writer.finish(result.status, ended_at=ended_at)
     return result

@@ -24,14 +24,13 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from runners.evidence import read_exchange
-from runners.snapshot import EVIDENCE, SnapshotError, utc_now
-
-from .charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
-from .diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
-from .source import Query, connect
-from .store import Snapshot, find_snapshots
-from .timeline import state_of, timeline
+from snapshots.charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
+from snapshots.diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
+from snapshots.duck import Query, connect
+from snapshots.evidence import read_exchange
+from snapshots.format import EVIDENCE, SnapshotError, utc_now
+from snapshots.store import Snapshot, find_snapshots
+from snapshots.timeline import state_of, timeline
 
 __all__ = ["Report", "build_report", "write_report"]
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.snapshot import (
+from snapshots.format import (
     ISOLATIONS,
     MANIFEST,
     OBSERVATIONS,
     SnapshotError,
+    iter_jsonl,
     read_manifest,
     run_dir,
 )
@@ -50,18 +50,8 @@ class Snapshot:
         return self.folder / OBSERVATIONS
 
     def isolations(self) -> dict[str, dict[str, Any]]:
-        """The run's isolation records (``run --isolate``) by key; a torn line is left out."""
-        path = self.folder / ISOLATIONS
-        if not path.exists():
-            return {}
-        records: dict[str, dict[str, Any]] = {}
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            records[record["key"]] = record
-        return records
+        """The run's isolation records (``run --isolate``) by key (torn-line rule of the format)."""
+        return {record["key"]: record for record in iter_jsonl(self.folder / ISOLATIONS)}
 
     def _order(self) -> tuple[str, str]:
         return (self.started_at, self.run_id)

@@ -15,8 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .source import Query, connect
-from .store import find_snapshots
+from snapshots.duck import Query, connect
+from snapshots.store import find_snapshots
 
 __all__ = ["STATE_CODES", "TIMELINE_COLUMNS", "KeyTimeline", "Point", "state_of", "timeline"]
 

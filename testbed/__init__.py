@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .rules import Action, Rule, RuleBook, RulesError, load_rules
-from .server import (
+from testbed.rules import Action, Rule, RuleBook, RulesError, load_rules
+from testbed.server import (
     Fault,
     RunningTestbed,
     Testbed,

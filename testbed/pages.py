@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote
 
-from .rules import Action, Rule
+from testbed.rules import Action, Rule
 
 __all__ = ["Page", "PageKind", "SyntheticItem", "page_for"]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .pages import page_for
-from .personalities import Personality, get_personality
-from .rules import RuleBook
+from testbed.pages import page_for
+from testbed.personalities import Personality, get_personality
+from testbed.rules import RuleBook
 
 __all__ = ["Fault", "TestbedConfig", "Testbed", "RunningTestbed", "serve_in_thread"]
 

@@ -73,8 +73,9 @@ def run_probes(
     """Run the real runner in-process against a testbed URL; returns the snapshot folder."""
     import asyncio
 
-    from runners.config import RunConfig
-    from runners.execute import execute, make_plan
+    from runners.execution.runner import execute
+    from runners.plan.config import RunConfig
+    from runners.plan.planner import make_plan
 
     settings.setdefault("rate", 0)
     settings.setdefault("backoff", 0.01)

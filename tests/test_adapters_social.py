@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from probes import Adapter, AdapterConfigError, ErrorKind, Query, Signal, Verdict
-from probes._social import official_source
 from probes.allowlists import in_allowlist, load_allowlist
-from probes.douyin import DouyinAdapter
-from probes.weibo import WeiboAdapter, WeiboMobileAdapter
-from probes.x import XAdapter
+from probes.jsonapi import official_source
+from probes.platforms.douyin import DouyinAdapter
+from probes.platforms.weibo import WeiboAdapter, WeiboMobileAdapter
+from probes.platforms.x import XAdapter
 from testbed.personalities._official import ACCOUNTS
 
 TOKEN = "CENSORPROBE_X_BEARER_TOKEN"

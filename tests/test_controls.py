@@ -7,7 +7,7 @@ from pathlib import Path
 from support import observations, run_probes, write_list
 
 from probes.outcome import ErrorKind, Outcome, Signal, Verdict
-from runners.controls import CheckResult, judge
+from runners.execution.controls import CheckResult, judge
 from testbed import Action, Rule, RuleBook
 
 TERMS = [(f"t{i:02d}", f"词{i}") for i in range(20)] + [("censored", "习近平")]
@@ -92,8 +92,8 @@ def test_controls_open_close_and_recur_every_n(start_testbed, tmp_path: Path) ->
 
 
 def test_a_run_without_controls_is_refused(start_testbed, tmp_path: Path) -> None:
-    from runners.config import RunConfig
-    from runners.execute import NoControlsError, make_plan
+    from runners.plan.config import RunConfig
+    from runners.plan.planner import NoControlsError, make_plan
 
     path = tmp_path / "l.yaml"
     path.write_text(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from support import write_list
 
-from runners.daemon import STATE_FILE, Daemon, is_due, read_state
-from runners.profiles import Profile, load_profile, profile_runs
+from runners.scheduling.daemon import STATE_FILE, Daemon, is_due, read_state
+from runners.scheduling.profiles import Profile, load_profile, profile_runs
 
 PROFILE = """name: tick
 lists: [list.yaml]

@@ -418,9 +418,9 @@ def test_a_batch_of_a_replaced_dispatch_is_dropped_unprobed(
     start_testbed, broker, monkeypatch
 ) -> None:
     """What a killed coordinator left queued is not probed once its run is resumed."""
-    from runners.config import RunConfig
     from runners.distributed.generation import is_current, start_generation
     from runners.distributed.tasks import probe_batch
+    from runners.plan.config import RunConfig
 
     url = broker["CENSORPROBE_BROKER"]
     monkeypatch.setenv("CENSORPROBE_BROKER", url)

@@ -9,7 +9,7 @@ from pathlib import Path
 from support import cli, observations, only_run, run_on_testbed, write_list
 from warcio.archiveiterator import ArchiveIterator
 
-from runners.evidence import Redactor
+from snapshots.evidence import Redactor
 from testbed import Action, Rule, RuleBook
 
 RULES = RuleBook((Rule(parts=("习近平",), action=Action.NOTICE),))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import observations, run_probes, write_list
 
-from runners.config import RunConfig
+from runners.plan.config import RunConfig
 from testbed import Action, Fault, Rule, RuleBook
 
 ACTIONS = [Action.NOTICE, Action.PARTIAL_NOTICE, Action.ZERO_RESULTS, Action.SOFT]

@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from runners.cli import app
-from runners.importers import (
+from runners.keywords.importers import (
     DEFAULT_CONTROLS,
     Format,
     ImportOptions,
@@ -26,7 +26,7 @@ from runners.importers import (
     import_file,
     term_id,
 )
-from runners.keywords import load_lists
+from runners.keywords.lists import load_lists
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 DAY = date(2026, 11, 23)

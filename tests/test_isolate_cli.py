@@ -12,8 +12,8 @@ from support import CONTROLS_YAML, cli, run_probes
 from typer.testing import CliRunner
 
 from runners.cli.isolate import isolate_command
-from runners.config import RunConfig
-from runners.isolate_run import ISOLATIONS, isolate_snapshot
+from runners.isolation.driver import ISOLATIONS, isolate_snapshot
+from runners.plan.config import RunConfig
 from testbed import Action, Fault, Rule, RuleBook
 
 RULES = RuleBook(
@@ -266,9 +266,9 @@ def test_only_the_way_the_text_is_censored_counts(start_testbed) -> None:
 
 
 def test_queries_longer_than_the_platform_takes_are_never_sent(start_testbed) -> None:
-    from probes.testbed import TestbedAdapter
-    from runners.isolate_run import IsolationError, isolate_text
-    from runners.prober import Prober
+    from probes.platforms.testbed import TestbedAdapter
+    from runners.execution.prober import Prober
+    from runners.isolation.driver import IsolationError, isolate_text
 
     class ShortQueries(TestbedAdapter):
         max_query_length = 12
@@ -353,10 +353,10 @@ class _FlipAtRecheck:
 def test_a_platform_that_changes_its_answer_ends_in_an_error(
     start_testbed, text: str, rechecked: bool
 ) -> None:
-    from probes.testbed import TestbedAdapter
-    from runners.isolate_run import IsolationError, isolate_text
-    from runners.isolation import isolate as isolate_pure
-    from runners.prober import Prober
+    from probes.platforms.testbed import TestbedAdapter
+    from runners.execution.prober import Prober
+    from runners.isolation.driver import IsolationError, isolate_text
+    from runners.isolation.search import isolate as isolate_pure
 
     rule = ("习近平", "抗议")
     testbed = start_testbed(rules=RuleBook((Rule(parts=rule, epochs=frozenset({1})),)))

@@ -1,4 +1,4 @@
-"""Trigger isolation (``runners.isolation``) against a simulated keyword-combination platform."""
+"""Trigger isolation (``runners.isolation.search``) against a simulated keyword-combination platform."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import REPO
 
-from runners.isolation import BudgetExceeded, Isolation, Query, isolate, isolate_async
+from runners.isolation.search import BudgetExceeded, Isolation, Query, isolate, isolate_async
 
 Rule = tuple[str, ...]
 

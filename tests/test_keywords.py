@@ -9,7 +9,7 @@ from support import CONTROLS_YAML, REPO
 from typer.testing import CliRunner
 
 from runners.cli import app
-from runners.keywords import KeywordListsInvalid, load_lists
+from runners.keywords.lists import KeywordListsInvalid, load_lists
 
 HEAD = "list: bad\ndescription: d\nlanguage: zh-Hans\n"
 

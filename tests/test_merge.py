@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support import manifest, observations, run_probes, write_list
 
-from runners.evidence import read_exchange
+from snapshots.evidence import read_exchange
 from snapshots.merge import MergeError, merge_snapshots
 from testbed import Action, Rule, RuleBook
 

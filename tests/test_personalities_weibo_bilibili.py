@@ -9,8 +9,8 @@ import pytest
 from support import cli, observations, only_run, write_list
 
 from probes import Adapter, ErrorKind, Outcome, Query, Signal, Verdict
-from probes.bilibili import BilibiliAdapter
-from probes.weibo import WeiboAdapter
+from probes.platforms.bilibili import BilibiliAdapter
+from probes.platforms.weibo import WeiboAdapter
 from testbed import Action, Fault, Rule, RuleBook, serve_in_thread
 from testbed import TestbedConfig as Config  # not collected as a test class
 from testbed.pages import page_for

@@ -10,7 +10,7 @@ from support import write_list
 from typer.testing import CliRunner
 
 from runners.cli.schedule import run_profile_command
-from runners.profiles import (
+from runners.scheduling.profiles import (
     ProfileInvalid,
     apply_retention,
     load_profile,

@@ -17,9 +17,9 @@ from snapshot_maker import probe, write_snapshot
 from support import cli, observations
 
 from runners.cli.results import write_report
-from runners.evidence import EvidenceWriter, Exchange
 from snapshots import ChangeKind, diff_snapshots, resolve_snapshot
 from snapshots.charts import STATE_COLOURS
+from snapshots.evidence import EvidenceWriter, Exchange
 
 CHROMIUM = next(
     (

@@ -13,7 +13,7 @@ from pathlib import Path
 from support import REPO, cli, manifest, observations, run_on_testbed, write_list
 from warcio.archiveiterator import ArchiveIterator
 
-from runners.evidence import read_exchange
+from snapshots.evidence import read_exchange
 from testbed import Action, Rule, RuleBook
 
 TERMS = [(f"t{i:03d}", f"词语{i}" + ("习近平" if i % 7 == 0 else "")) for i in range(240)]

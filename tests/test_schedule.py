@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from runners.cli.schedule import schedule_command
-from runners.schedule import ScheduleError, cron_to_oncalendar, interval_to_cron
+from runners.scheduling.schedule import ScheduleError, cron_to_oncalendar, interval_to_cron
 
 PROFILE = """name: weekly
 lists: [list.yaml]

@@ -9,10 +9,10 @@ import httpx
 from adapter_kit import FIXTURES, fixture_bytes
 
 from probes import Adapter, ErrorKind, Outcome, Query, Signal, Verdict
-from probes.baidu import BaiduAdapter
-from probes.bing import BingAdapter, BingCnAdapter
-from probes.duckduckgo import DuckDuckGoAdapter
-from probes.wikipedia import WikipediaEnAdapter, WikipediaZhAdapter
+from probes.platforms.baidu import BaiduAdapter
+from probes.platforms.bing import BingAdapter, BingCnAdapter
+from probes.platforms.duckduckgo import DuckDuckGoAdapter
+from probes.platforms.wikipedia import WikipediaEnAdapter, WikipediaZhAdapter
 
 
 def _classify(

@@ -9,8 +9,8 @@ import pytest
 from support import cli, observations, only_run, write_list
 
 from probes import Adapter, ErrorKind, Outcome, Query, Signal, Verdict
-from probes.baidu import BaiduAdapter
-from probes.bing import BingCnAdapter
+from probes.platforms.baidu import BaiduAdapter
+from probes.platforms.bing import BingCnAdapter
 from testbed import Action, Fault, Rule, RuleBook, serve_in_thread
 from testbed import TestbedConfig as Config  # not collected as a test class
 from testbed.pages import page_for

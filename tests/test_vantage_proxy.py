@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support import manifest, observations, write_list
 
-from runners.profiles import run_profile
+from runners.scheduling.profiles import run_profile
 
 pytest.importorskip("proxy", reason="the proxy test needs proxy.py (pip install proxy.py)")
 

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from runners.cli import app
-from runners.keywords import load_lists
-from runners.plan import plan_controls, plan_probes
-from runners.variants import ORIGINAL, VARIANTS, expand, variant_text
+from runners.keywords.lists import load_lists
+from runners.keywords.variants import ORIGINAL, VARIANTS, expand, variant_text
+from runners.plan.planner import plan_controls, plan_probes
 
 ALL = list(VARIANTS)
 

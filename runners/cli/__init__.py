@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from . import adapters, keywords
-from . import keyword_import as _keyword_import  # noqa: F401 - registers `keywords import`
-from .demo import demo_command
-from .distributed import dispatch_command, worker_command
-from .evidence import evidence_command
-from .isolate import isolate_command
-from .results import diff_command, export_command, report_command, timeline_command
-from .run import run_command
-from .schedule import daemon_command, merge_command, run_profile_command, schedule_command
-from .serve import testbed_command
+from runners.cli import adapters, keywords
+from runners.cli import keyword_import as _keyword_import  # noqa: F401 - registers `keywords import`
+from runners.cli.demo import demo_command
+from runners.cli.distributed import dispatch_command, worker_command
+from runners.cli.evidence import evidence_command
+from runners.cli.isolate import isolate_command
+from runners.cli.results import diff_command, export_command, report_command, timeline_command
+from runners.cli.run import run_command
+from runners.cli.schedule import (
+    daemon_command,
+    merge_command,
+    run_profile_command,
+    schedule_command,
+)
+from runners.cli.serve import testbed_command
 
 __all__ = ["app", "main"]
 

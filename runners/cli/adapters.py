@@ -10,9 +10,8 @@ from rich.table import Table
 
 from probes import Adapter, Query, adapters
 from probes.scaffold import ScaffoldError, scaffold
-
-from .display import console
-from .run import fail
+from runners.cli.display import console
+from runners.cli.run import fail
 
 __all__ = ["app", "list_adapters"]
 

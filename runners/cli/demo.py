@@ -9,15 +9,14 @@ from typing import Annotated
 
 import typer
 
+from runners.cli.display import console, print_summary
+from runners.cli.results import print_diff, write_report
+from runners.cli.run import fail, run_plan
+from runners.isolation.driver import isolate_snapshot
+from runners.plan.config import RunConfig
+from runners.plan.planner import make_plan
 from snapshots.diff import diff_snapshots
 from testbed import TestbedConfig, load_rules, serve_in_thread
-
-from ..config import RunConfig
-from ..execute import make_plan
-from ..isolate_run import isolate_snapshot
-from .display import console, print_summary
-from .results import print_diff, write_report
-from .run import fail, run_plan
 
 _REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
 
@@ -36,7 +35,7 @@ def demo_command(
         raise fail(
             f"{keyword_list} not found: run the demo from a censorprobe checkout or give --list"
         )
-    rules_file = resources.files("runners").joinpath("data", "demo-rules.yaml")
+    rules_file = resources.files("testbed").joinpath("data", "demo-rules.yaml")
     with resources.as_file(rules_file) as rules_path:
         rules = load_rules([rules_path])
     snapshots = []

@@ -13,11 +13,18 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import RunConfig, read_headers
-from ..execute import make_plan
-from ..snapshot import read_manifest, run_dir
-from .display import err_console, print_summary, progress_hook
-from .run import EXIT_INTERRUPTED, SETUP_ERRORS, base_urls_of, fail, probes_done, setup_failure
+from runners.cli.display import err_console, print_summary, progress_hook
+from runners.cli.run import (
+    EXIT_INTERRUPTED,
+    SETUP_ERRORS,
+    base_urls_of,
+    fail,
+    probes_done,
+    setup_failure,
+)
+from runners.plan.config import RunConfig, read_headers
+from runners.plan.planner import make_plan
+from snapshots.format import read_manifest, run_dir
 
 __all__ = ["dispatch_command", "worker_command"]
 
@@ -31,8 +38,8 @@ def _distributed() -> Any:
         raise fail(
             "distributed runs need Celery and Redis: pip install 'censorprobe[distributed]'"
         ) from None
-    from .. import distributed
-    from ..distributed import coordinator, tasks  # noqa: F401 - registers the task
+    from runners import distributed
+    from runners.distributed import coordinator, tasks  # noqa: F401 - registers the task
 
     return distributed
 
@@ -76,7 +83,7 @@ def dispatch_command(
 ) -> None:
     """Send the LISTS' probes to the workers of each --vantage and write one snapshot."""
     _distributed()
-    from ..distributed.coordinator import dispatch
+    from runners.distributed.coordinator import dispatch
 
     try:
         if resume:
@@ -176,8 +183,8 @@ def start_worker(
     headers: Path | None = None,
 ) -> None:
     """Run a Celery worker on ``vantage.<vantage>`` in this process (blocks)."""
-    from ..distributed import tasks  # noqa: F401 - registers the task
-    from ..distributed.app import app, queue_of
+    from runners.distributed import tasks  # noqa: F401 - registers the task
+    from runners.distributed.app import app, queue_of
 
     if proxy:
         os.environ[tasks.PROXY_ENV] = proxy

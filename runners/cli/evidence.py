@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..evidence import read_exchange
-from ..snapshot import EVIDENCE, SnapshotError, iter_observations, run_dir
-from .run import fail
+from runners.cli.run import fail
+from snapshots.evidence import read_exchange
+from snapshots.format import EVIDENCE, SnapshotError, iter_observations, run_dir
 
 
 def evidence_command(

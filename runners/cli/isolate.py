@@ -11,12 +11,11 @@ import typer
 
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
-
-from ..config import RunConfig
-from ..isolate_run import IsolationError, IsolationResult, isolate_text, read_known
-from ..isolation import BudgetExceeded
-from ..prober import Prober
-from .run import fail
+from runners.cli.run import fail
+from runners.execution.prober import Prober
+from runners.isolation.driver import IsolationError, IsolationResult, isolate_text, read_known
+from runners.isolation.search import BudgetExceeded
+from runners.plan.config import RunConfig
 
 __all__ = ["isolate_command"]
 

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 import yaml
 
-from ..importers import Format, ImportOptions, SourceError, import_file
-from .display import console
-from .keywords import app
-from .run import fail
+from runners.cli.display import console
+from runners.cli.keywords import app
+from runners.cli.run import fail
+from runners.keywords.importers import Format, ImportOptions, SourceError, import_file
 
 __all__ = ["import_command"]
 

@@ -9,12 +9,11 @@ import typer
 from rich.table import Table
 
 from probes.registry import UnknownAdapterError, get_adapter
-
-from ..keywords import KeywordListsInvalid, load_lists
-from ..plan import check_query_lengths
-from ..variants import expand
-from .display import console
-from .run import fail
+from runners.cli.display import console
+from runners.cli.run import fail
+from runners.keywords.lists import KeywordListsInvalid, load_lists
+from runners.keywords.variants import expand
+from runners.plan.planner import check_query_lengths
 
 app = typer.Typer(help="Check, show and import keyword lists.", no_args_is_help=True)
 

@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from runners.cli.display import console
+from runners.cli.run import fail
 from snapshots.diff import (
     CENSORSHIP_CHANGES,
     DIFF_COLUMNS,
@@ -26,9 +28,6 @@ from snapshots.export import export_observations
 from snapshots.store import Snapshot, SnapshotError, find_snapshots, resolve_snapshot
 from snapshots.tabular import markdown_table, write_csv
 from snapshots.timeline import STATE_CODES, TIMELINE_COLUMNS, KeyTimeline, timeline
-
-from .display import console
-from .run import fail
 
 __all__ = [
     "EXIT_CHANGED",

@@ -12,12 +12,12 @@ from rich.markup import escape
 
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError
-
-from ..config import DEFAULT_USER_AGENT, RunConfig, read_headers
-from ..execute import NoControlsError, Plan, RunResult, execute, make_plan
-from ..keywords import KeywordListsInvalid
-from ..snapshot import SnapshotError, iter_observations, read_manifest, run_dir
-from .display import err_console, print_summary, progress_hook
+from runners.cli.display import err_console, print_summary, progress_hook
+from runners.execution.runner import RunResult, execute
+from runners.keywords.lists import KeywordListsInvalid
+from runners.plan.config import DEFAULT_USER_AGENT, RunConfig, read_headers
+from runners.plan.planner import NoControlsError, Plan, make_plan
+from snapshots.format import SnapshotError, iter_observations, read_manifest, run_dir
 
 __all__ = [
     "SETUP_ERRORS",
@@ -211,7 +211,7 @@ def run_command(
             EXIT_INTERRUPTED,
         )
     if isolate:
-        from ..isolate_run import ISOLATIONS, isolate_snapshot
+        from runners.isolation.driver import ISOLATIONS, isolate_snapshot
 
         records = asyncio.run(isolate_snapshot(result.folder, config, budget=isolate_budget))
         found = sum(1 for record in records if record["trigger"])

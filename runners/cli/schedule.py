@@ -14,18 +14,18 @@ from typing import Annotated
 
 import typer
 
-from ..daemon import Daemon, configure_log
-from ..execute import RunResult
-from ..profiles import (
+from runners.cli.display import print_summary
+from runners.cli.run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, setup_failure
+from runners.execution.runner import RunResult
+from runners.scheduling.daemon import Daemon, configure_log
+from runners.scheduling.profiles import (
     Profile,
     ProfileInvalid,
     load_profile,
     run_profile_async,
 )
-from ..schedule import ScheduleError, crontab_line, github_workflow, systemd_units
-from ..snapshot import SnapshotError
-from .display import print_summary
-from .run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, setup_failure
+from runners.scheduling.schedule import ScheduleError, crontab_line, github_workflow, systemd_units
+from snapshots.format import SnapshotError
 
 __all__ = ["daemon_command", "merge_command", "run_profile_command", "schedule_command"]
 

@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
+from runners.cli.run import fail
 from testbed import RulesError, Testbed, TestbedConfig, load_rules, parse_faults, start
 from testbed.personalities import personalities
-
-from .run import fail
 
 
 def testbed_command(

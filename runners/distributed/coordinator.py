@@ -1,6 +1,6 @@
 """The coordinator: plan a run, send its batches to each vantage's queue, write one snapshot.
 
-:func:`dispatch` plans the run with :func:`runners.execute.make_plan`, once per vantage
+:func:`dispatch` plans the run with :func:`runners.execution.runner.make_plan`, once per vantage
 point (the vantage is part of every key), cuts each platform's probes into batches and
 enqueues them on ``vantage.<name>``. Each batch carries its own controls (see
 :mod:`runners.distributed.tasks`), so the window that judges a probe is its batch. Results
@@ -25,15 +25,15 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..evidence import EvidenceWriter
-from ..execute import Plan, open_snapshot
-from ..observation import build_observation
-from ..plan import Probe
-from ..snapshot import SnapshotWriter
-from .app import app as default_app
-from .app import queue_of
-from .generation import start_generation
-from .tasks import exchange_from_json
+from runners.distributed.app import app as default_app
+from runners.distributed.app import queue_of
+from runners.distributed.generation import start_generation
+from runners.distributed.tasks import exchange_from_json
+from runners.execution.observation import build_observation
+from runners.execution.runner import open_snapshot
+from runners.plan.planner import Plan, Probe
+from snapshots.evidence import EvidenceWriter
+from snapshots.writer import SnapshotWriter
 
 __all__ = ["BATCHES", "DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
 
@@ -102,7 +102,7 @@ def dispatch(
     poll: float = 0.05,
 ) -> DispatchResult:
     """Run ``plan`` from every vantage on the workers; write one snapshot under ``results``."""
-    from .tasks import probe_batch
+    from runners.distributed.tasks import probe_batch
 
     writer, evidence = open_snapshot(
         plan,

@@ -1,7 +1,7 @@
 """The worker's task: probe one batch on one platform from this vantage point.
 
 A batch carries its own controls: the worker probes them, then the batch's probes, then the
-controls again, and judges every probe with :func:`runners.controls.judge` against those two
+controls again, and judges every probe with :func:`runners.execution.controls.judge` against those two
 checks — the same rule as a local run, with the batch as the window. It returns everything
 the coordinator needs to write the snapshot exactly as a local run would: per probe the
 final outcome, attempts, timings, the request line and the redacted exchange (body in
@@ -19,14 +19,13 @@ from typing import Any
 
 from probes.contract import Adapter, Query
 from probes.registry import get_adapter
-
-from ..config import RunConfig, read_headers
-from ..controls import CheckResult, judge
-from ..evidence import Exchange
-from ..prober import Attempted, Prober, default_pacer
-from ..snapshot import utc_now
-from .app import app, broker_url
-from .generation import is_current
+from runners.distributed.app import app, broker_url
+from runners.distributed.generation import is_current
+from runners.execution.controls import CheckResult, judge
+from runners.execution.prober import Attempted, Prober, default_pacer
+from runners.plan.config import RunConfig, read_headers
+from snapshots.evidence import Exchange
+from snapshots.format import utc_now
 
 __all__ = ["VANTAGE_HEADER", "probe_batch", "run_batch"]
 
@@ -83,7 +82,7 @@ def _pacer(adapter: Adapter, config: RunConfig, platform: str) -> Any:
     pacer = default_pacer(adapter, config)
     if pacer.rate <= 0:
         return pacer  # unpaced (loopback): no need to ask Redis
-    from .ratelimit import RedisPacer
+    from runners.distributed.ratelimit import RedisPacer
 
     return RedisPacer(broker_url(), config.vantage, platform, pacer.rate, pacer.burst)
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from ..pages import Page
+from testbed.pages import Page
 
 __all__ = ["Personality", "personalities", "get_personality"]
 

@@ -1,6 +1,6 @@
 """The Baidu personality: ``/s?wd=`` answered in the shape of Baidu's results page.
 
-Reduced, but with the structure ``probes.baidu`` reads on real pages: ``#content_left`` with
+Reduced, but with the structure ``probes.platforms.baidu`` reads on real pages: ``#content_left`` with
 ``div.result.c-container`` results (``h3 a``, the real URL in ``mu``, the shown domain in
 ``a.c-showurl``), the ``span.nums_text`` count, the ``se_common_hint`` notice box, the
 ``div.content_none div.nors`` no-results box, and the security-check and login pages.
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..pages import Page, PageKind, SyntheticItem
+from testbed.pages import Page, PageKind, SyntheticItem
 
 __all__ = ["PERSONALITY"]
 

@@ -1,7 +1,7 @@
 """The Bilibili personality: the search API at ``/x/web-interface/search/all/v2?keyword=``.
 
 Answers ``{"code": 0, "data": {"numResults": ..., "result": [... {"result_type": "video"}]}}``
-as ``probes.bilibili`` reads it (``/search/type`` is answered the same way). Bilibili shows no
+as ``probes.platforms.bilibili`` reads it (``/search/type`` is answered the same way). Bilibili shows no
 notice: a withheld term (``notice``) comes back empty with ``in_black_key`` set, partial
 withholding shows the reduced results without a word, an empty search is empty, and
 allow-listed sources appear as videos by their official accounts. The captcha fault is the
@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..pages import Page, PageKind, SyntheticItem
-from ._official import account_for
+from testbed.pages import Page, PageKind, SyntheticItem
+from testbed.personalities._official import account_for
 
 __all__ = ["PERSONALITY"]
 

@@ -1,6 +1,6 @@
 """The Bing personality: ``/search?q=`` answered in the shape of Bing China's results page.
 
-Reduced, but with the structure ``probes.bing`` reads on real pages: ``#b_results`` with
+Reduced, but with the structure ``probes.platforms.bing`` reads on real pages: ``#b_results`` with
 ``li.b_algo`` results (``h2 a``, ``cite``), the ``span.sb_count`` count, the ``li.b_no``
 no-results item and the local-law notice in ``li.b_msg``. Bing has no full-removal notice: a
 ``notice`` rule shows the notice over an empty list, as Bing China does.
@@ -14,7 +14,7 @@ from html import escape
 
 from aiohttp import web
 
-from ..pages import Page, PageKind, SyntheticItem
+from testbed.pages import Page, PageKind, SyntheticItem
 
 __all__ = ["PERSONALITY"]
 

@@ -1,4 +1,4 @@
-"""The generic personality: a plain HTML results page at ``/search?q=``, read by ``probes.testbed``."""
+"""The generic personality: a plain HTML results page at ``/search?q=``, read by ``probes.platforms.testbed``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from html import escape
 
 from aiohttp import web
 
-from ..pages import Page, PageKind
+from testbed.pages import Page, PageKind
 
 __all__ = ["PERSONALITY"]
 

@@ -1,4 +1,4 @@
-"""The Weibo personality: an s.weibo.com-like results page at ``/weibo?q=``, read by ``probes.weibo``.
+"""The Weibo personality: an s.weibo.com-like results page at ``/weibo?q=``, read by ``probes.platforms.weibo``.
 
 Posts are ``div.card-wrap`` cards; a withheld term shows Weibo's full notice in the
 ``card-no-result`` box, some withheld results show the partial notice above the cards, an
@@ -14,8 +14,8 @@ from html import escape
 
 from aiohttp import web
 
-from ..pages import Page, PageKind, SyntheticItem
-from ._official import account_for
+from testbed.pages import Page, PageKind, SyntheticItem
+from testbed.personalities._official import account_for
 
 __all__ = ["PERSONALITY"]
 

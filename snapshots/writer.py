@@ -7,81 +7,32 @@ to the end of the last record an observation points at.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "MANIFEST",
-    "OBSERVATIONS",
-    "EVIDENCE",
-    "ISOLATIONS",
-    "SCHEMA",
-    "Counts",
-    "SnapshotError",
-    "SnapshotWriter",
-    "iter_observations",
-    "new_run_id",
-    "run_dir",
-    "read_manifest",
-    "utc_now",
-]
+from snapshots.format import (
+    MANIFEST,
+    MANIFEST_SCHEMA,
+    OBSERVATIONS,
+    SnapshotError,
+    check_observation,
+    encode_line,
+    iter_observations,
+    read_manifest,
+    run_dir,
+    utc_now,
+    write_json_atomic,
+)
 
-SCHEMA = "censorprobe.observation/1"
-MANIFEST_SCHEMA = "censorprobe.manifest/1"
-MANIFEST = "manifest.json"
-OBSERVATIONS = "observations.jsonl"
-EVIDENCE = "evidence.warc.gz"
-ISOLATIONS = "isolations.jsonl"  # written by `run --isolate` (runners.isolate_run)
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-class SnapshotError(RuntimeError):
-    pass
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["Counts", "SnapshotWriter", "new_run_id"]
 
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def run_dir(results: Path, run_id: str) -> Path:
-    """The folder of a run, refusing ids that could leave the results folder."""
-    if not _RUN_ID.match(run_id) or run_id in {".", ".."}:
-        raise SnapshotError(f"run id {run_id!r} may hold only letters, digits, '.', '_' and '-'")
-    folder = (results / run_id).resolve()
-    if folder.parent != results.resolve():
-        raise SnapshotError(f"run id {run_id!r} leaves the results folder")
-    return folder
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SnapshotError(f"{folder}: no {MANIFEST}: not a censorprobe snapshot") from None
-    return data
-
-
-def iter_observations(folder: Path) -> Iterator[dict[str, Any]]:
-    """Every complete observation line (a torn last line is skipped)."""
-    path = folder / OBSERVATIONS
-    if not path.exists():
-        return
-    with path.open("rb") as stream:
-        for raw in stream:
-            if raw.endswith(b"\n"):
-                yield json.loads(raw)
 
 
 @dataclass
@@ -132,12 +83,6 @@ def _drop_torn_tail(path: Path) -> None:
         stream.truncate(data.rfind(b"\n") + 1)
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-
-
 class SnapshotWriter:
     """Owns one run's folder while it runs."""
 
@@ -151,7 +96,15 @@ class SnapshotWriter:
         self._stream = (folder / OBSERVATIONS).open("ab")
 
     @classmethod
-    def create(cls, results: Path, run_id: str, manifest: dict[str, Any]) -> SnapshotWriter:
+    def create(
+        cls,
+        results: Path,
+        run_id: str,
+        manifest: dict[str, Any],
+        *,
+        started_at: str | None = None,
+    ) -> SnapshotWriter:
+        """A new run folder with a ``running`` manifest (``started_at`` now unless given)."""
         folder = run_dir(results, run_id)
         if folder.exists():
             raise SnapshotError(f"{folder} exists already: resume it with --resume {run_id}")
@@ -160,7 +113,7 @@ class SnapshotWriter:
             "schema": MANIFEST_SCHEMA,
             "run_id": run_id,
             **manifest,
-            "started_at": utc_now(),
+            "started_at": started_at or utc_now(),
             "ended_at": None,
             "status": "running",
             "resumed_at": [],
@@ -197,17 +150,21 @@ class SnapshotWriter:
             self.evidence_end = max(self.evidence_end, evidence["offset"] + evidence["length"])
 
     def append(self, observation: dict[str, Any]) -> None:
-        line = json.dumps(observation, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._stream.write(line.encode("utf-8"))
+        check_observation(observation)
+        self._stream.write(encode_line(observation))
         self._stream.flush()
         self._account(observation)
 
     def save_manifest(self) -> None:
         self.manifest["counts"] = self.counts.to_json()
-        _write_json_atomic(self.folder / MANIFEST, self.manifest)
+        write_json_atomic(self.folder / MANIFEST, self.manifest)
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, *, ended_at: str | None = None) -> None:
         self.manifest["status"] = status
-        self.manifest["ended_at"] = utc_now()
+        self.manifest["ended_at"] = ended_at or utc_now()
         self.save_manifest()
+        self.close()
+
+    def close(self) -> None:
+        """Close the observations file (``finish`` does this after the last manifest)."""
         self._stream.close()

@@ -25,8 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from .outcome import ErrorKind, Item, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
+from probes.outcome import ErrorKind, Item, Verdict
 
 __all__ = ["DuckDuckGoAdapter"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import httpx
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from .contract import Adapter, Case, Pacing, Query, ResultPage
-from .outcome import ErrorKind, Item, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage
+from probes.outcome import ErrorKind, Item, Signal, Verdict
 
 __all__ = ["TestbedAdapter"]
 

@@ -37,9 +37,9 @@ from typing import Any
 
 import httpx
 
-from ._social import JsonApiAdapter, plain_text
-from .contract import AdapterConfigError, Case, Pacing, Query, ResultPage
-from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.contract import AdapterConfigError, Case, Pacing, Query, ResultPage
+from probes.jsonapi import JsonApiAdapter, plain_text
+from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["XAdapter"]
 

@@ -18,10 +18,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_
 
 from probes.contract import Adapter, Query, retry_after_seconds
 from probes.outcome import ErrorKind, Outcome
-
-from .config import RunConfig
-from .evidence import Exchange, Redactor
-from .pacing import TokenBucket
+from runners.execution.pacing import TokenBucket
+from runners.plan.config import RunConfig
+from snapshots.evidence import Exchange, Redactor
 
 __all__ = ["Attempted", "Pacer", "Prober"]
 

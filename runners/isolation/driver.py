@@ -1,7 +1,7 @@
 """Trigger isolation through the runner: every oracle call is a real, paced, retried probe.
 
-:mod:`runners.isolation` is the pure search; this module gives it an oracle that sends each
-query through a :class:`~runners.prober.Prober` (the platform's pacing, retries, Retry-After,
+:mod:`runners.isolation.search` is the pure search; this module gives it an oracle that sends each
+query through a :class:`~runners.execution.prober.Prober` (the platform's pacing, retries, Retry-After,
 classification) with the fragments joined by the adapter's separator. An answer that is still
 an error after the Prober's retries ends the isolation with :class:`IsolationError`: an error is
 never read as "not censored", and neither is a query longer than the platform takes
@@ -26,11 +26,10 @@ from typing import Any
 from probes.contract import Adapter, Query
 from probes.outcome import Signal, Verdict
 from probes.registry import get_adapter
-
-from .config import RunConfig
-from .isolation import BudgetExceeded, isolate_async
-from .prober import Prober
-from .snapshot import ISOLATIONS, iter_observations
+from runners.execution.prober import Prober
+from runners.isolation.search import BudgetExceeded, isolate_async
+from runners.plan.config import RunConfig
+from snapshots.format import ISOLATIONS, iter_observations
 
 __all__ = [
     "ISOLATIONS",
@@ -137,9 +136,9 @@ async def isolate_text(
 
     ``known`` are triggers found on this platform in the same pass, ``earlier`` ones found at
     another time; both are tried first, the earlier ones checked again (see
-    :func:`~runners.isolation.isolate`). Raises :class:`IsolationError` when a probe ends in an
+    :func:`~runners.isolation.search.isolate`). Raises :class:`IsolationError` when a probe ends in an
     error, a query is longer than the platform takes, or the re-check of the trigger is not
-    censored, and :class:`~runners.isolation.BudgetExceeded` when more than ``budget`` queries
+    censored, and :class:`~runners.isolation.search.BudgetExceeded` when more than ``budget`` queries
     (the re-check included) would be needed.
     """
     oracle = _PlatformOracle(prober)

@@ -48,9 +48,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from .outcome import ErrorKind, Item, Signal, Verdict
-from .truisms import disjunction
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
+from probes.outcome import ErrorKind, Item, Signal, Verdict
+from probes.truisms import disjunction
 
 __all__ = ["BingAdapter", "BingCnAdapter"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .profiles import Cadence, Profile
+from runners.scheduling.profiles import Cadence, Profile
 
 __all__ = [
     "ScheduleError",

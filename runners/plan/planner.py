@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from probes.contract import Adapter, Query
-
-from .keywords import Control, KeywordError, KeywordListsInvalid, LoadedList, Term
-from .variants import expand
+from probes.registry import get_adapter
+from runners.keywords.lists import (
+    Control,
+    KeywordError,
+    KeywordListsInvalid,
+    LoadedList,
+    Term,
+    load_lists,
+)
+from runners.keywords.variants import expand
+from runners.plan.config import RunConfig
 
 __all__ = [
+    "NoControlsError",
+    "Plan",
     "Probe",
     "Shard",
     "TermRef",
     "check_query_lengths",
+    "make_plan",
     "plan_controls",
     "plan_probes",
+    "prepare",
     "probe_key",
 ]
 
@@ -171,3 +183,55 @@ def check_query_lengths(lists: Iterable[LoadedList], adapters: Iterable[Adapter]
                         )
     if errors:
         raise KeywordListsInvalid(errors)
+
+
+class NoControlsError(ValueError):
+    pass
+
+
+def prepare(config: RunConfig) -> tuple[list[LoadedList], dict[str, Adapter]]:
+    """Everything that can fail before a request is sent: lists, adapters, credentials."""
+    lists = load_lists(config.lists)
+    if not any(loaded.content.controls for loaded in lists):
+        raise NoControlsError(
+            "no control terms in any list: add a `controls:` section (benign terms that must be "
+            "visible) so that zero results and notices can be told from a broken platform"
+        )
+    adapters: dict[str, Adapter] = {}
+    for platform in config.platforms:
+        adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
+        adapter.check_ready()
+        adapters[platform] = adapter
+    check_query_lengths(lists, adapters.values())
+    return lists, adapters
+
+
+@dataclass
+class Plan:
+    """What a run will do, computed before it starts (the CLI shows the total)."""
+
+    config: RunConfig
+    lists: list[LoadedList]
+    adapters: dict[str, Adapter]
+    shard: Shard | None = field(default=None)
+
+    def probes(self, platform: str, done: set[str]) -> Iterator[Probe]:
+        adapter = self.adapters[platform]
+        for probe in plan_probes(
+            self.lists, platform, self.config.vantage, adapter.separator, self.shard
+        ):
+            if probe.key not in done:
+                yield probe
+
+    def controls(self, platform: str) -> list[Probe]:
+        return plan_controls(
+            self.lists, platform, self.config.vantage, self.adapters[platform].separator
+        )
+
+    def total(self) -> int:
+        return sum(1 for platform in self.adapters for _ in self.probes(platform, set()))
+
+
+def make_plan(config: RunConfig) -> Plan:
+    lists, adapters = prepare(config)
+    return Plan(config, lists, adapters, Shard.parse(config.shard) if config.shard else None)

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from .contract import Adapter, Query, ResultPage
-from .outcome import Outcome
+from probes.contract import Adapter, Query, ResultPage
+from probes.outcome import Outcome
 
 __all__ = ["JsonApiAdapter", "official_source", "plain_text"]
 

@@ -30,8 +30,8 @@ from urllib.parse import quote
 
 import httpx
 
-from .contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
+from probes.outcome import ErrorKind, Item, Outcome, Verdict
 
 __all__ = ["WikipediaEnAdapter", "WikipediaZhAdapter"]
 

@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from .variants import VARIANTS
-from .yamlmarks import YamlSyntaxError, load_marked
+from runners.keywords.variants import VARIANTS
+from runners.keywords.yamlsafe import YamlSyntaxError, load_marked
 
 __all__ = [
     "Control",

@@ -42,11 +42,13 @@ from pydantic import (
     field_validator,
 )
 
-from .config import RunConfig, read_headers
-from .execute import RunResult, execute, make_plan
-from .keywords import KeywordError, field_name
-from .snapshot import SnapshotError, new_run_id, read_manifest
-from .yamlmarks import YamlSyntaxError, load_marked
+from runners.execution.runner import RunResult, execute
+from runners.keywords.lists import KeywordError, field_name
+from runners.keywords.yamlsafe import YamlSyntaxError, load_marked
+from runners.plan.config import RunConfig, read_headers
+from runners.plan.planner import make_plan
+from snapshots.format import SnapshotError, read_manifest
+from snapshots.writer import new_run_id
 
 __all__ = [
     "Cadence",
@@ -200,7 +202,7 @@ def load_profile(path: Path | str) -> Profile:
             if error["type"] == "missing":
                 message = "required field is missing"
             elif error["type"] == "extra_forbidden":
-                message = "unknown field (check the spelling; see runners/profiles.py)"
+                message = "unknown field (check the spelling; see runners/scheduling/profiles.py)"
             errors.append(KeywordError(where, marked.line_of(loc), field_name(loc), message))
         raise ProfileInvalid(errors) from None
 

@@ -26,7 +26,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .profiles import Profile, run_profile_async
+from runners.scheduling.profiles import Profile, run_profile_async
 
 __all__ = ["STATE_FILE", "Daemon", "is_due", "read_state", "trigger_of"]
 

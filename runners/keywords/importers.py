@@ -1,6 +1,6 @@
 """Importers: published keyword lists (Citizen Lab, China Digital Times, plain lines) as lists.
 
-Pure: bytes in, a :class:`~runners.keywords.KeywordList`-shaped dict and an
+Pure: bytes in, a :class:`~runners.keywords.lists.KeywordList`-shaped dict and an
 :class:`ImportReport` out; writing the YAML is the caller's business. Term ids derive from
 the list id and the term's parts, so importing the same file again gives the same ids, and
 two imported lists never share an id (a run refuses ids used twice across its lists).
@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from pypinyin import lazy_pinyin
 
-from .keywords import KeywordList
+from runners.keywords.lists import KeywordList
 
 __all__ = [
     "DEFAULT_CONTROLS",

@@ -55,9 +55,9 @@ from typing import Any
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ._social import JsonApiAdapter, official_source, plain_text
-from .contract import Adapter, Case, Pacing, Query, ResultPage
-from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage
+from probes.jsonapi import JsonApiAdapter, official_source, plain_text
+from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["WeiboAdapter", "WeiboMobileAdapter"]
 

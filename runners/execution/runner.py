@@ -3,7 +3,7 @@
 One ``httpx.AsyncClient`` per platform owns all HTTP. Each platform runs as its own
 pipeline: a control check opens the run, another follows every ``control_every`` finished
 probes, and a last one closes it. A probe's outcome is final once the checks on both sides
-of it have answered (:func:`runners.controls.judge`); it is then written and flushed
+of it have answered (:func:`runners.execution.controls.judge`); it is then written and flushed
 together with its evidence.
 """
 
@@ -12,39 +12,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from probes.contract import Adapter
 from probes.outcome import Outcome
-from probes.registry import get_adapter
+from runners.execution.controls import CheckResult, judge
+from runners.execution.observation import build_observation
+from runners.execution.prober import Attempted, Prober
+from runners.plan.config import RunConfig
+from runners.plan.planner import Plan, Probe
+from snapshots.evidence import EvidenceRef, EvidenceWriter
+from snapshots.format import EVIDENCE, utc_now
+from snapshots.writer import SnapshotWriter, new_run_id
 
-from .config import RunConfig
-from .controls import CheckResult, judge
-from .evidence import EvidenceRef, EvidenceWriter
-from .keywords import LoadedList, load_lists
-from .observation import build_observation
-from .plan import Probe, Shard, check_query_lengths, plan_controls, plan_probes
-from .prober import Attempted, Prober
-from .snapshot import EVIDENCE, SnapshotWriter, new_run_id, utc_now
-
-__all__ = [
-    "NoControlsError",
-    "Plan",
-    "RunResult",
-    "execute",
-    "make_plan",
-    "open_snapshot",
-    "prepare",
-]
+__all__ = ["RunResult", "execute", "open_snapshot"]
 
 ObservationHook = Callable[[dict[str, Any]], None]
 TOOL_VERSION = "0.1.0"
-
-
-class NoControlsError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -81,23 +67,6 @@ class _Context:
     evidence: EvidenceWriter | None
     on_observation: ObservationHook | None
     stop: asyncio.Event
-
-
-def prepare(config: RunConfig) -> tuple[list[LoadedList], dict[str, Adapter]]:
-    """Everything that can fail before a request is sent: lists, adapters, credentials."""
-    lists = load_lists(config.lists)
-    if not any(loaded.content.controls for loaded in lists):
-        raise NoControlsError(
-            "no control terms in any list: add a `controls:` section (benign terms that must be "
-            "visible) so that zero results and notices can be told from a broken platform"
-        )
-    adapters: dict[str, Adapter] = {}
-    for platform in config.platforms:
-        adapter = get_adapter(platform)(base_url=config.base_urls.get(platform))
-        adapter.check_ready()
-        adapters[platform] = adapter
-    check_query_lengths(lists, adapters.values())
-    return lists, adapters
 
 
 class PlatformRun:
@@ -204,37 +173,6 @@ class PlatformRun:
         ctx.writer.append(observation)
         if ctx.on_observation is not None:
             ctx.on_observation(observation)
-
-
-@dataclass
-class Plan:
-    """What a run will do, computed before it starts (the CLI shows the total)."""
-
-    config: RunConfig
-    lists: list[LoadedList]
-    adapters: dict[str, Adapter]
-    shard: Shard | None = field(default=None)
-
-    def probes(self, platform: str, done: set[str]) -> Iterator[Probe]:
-        adapter = self.adapters[platform]
-        for probe in plan_probes(
-            self.lists, platform, self.config.vantage, adapter.separator, self.shard
-        ):
-            if probe.key not in done:
-                yield probe
-
-    def controls(self, platform: str) -> list[Probe]:
-        return plan_controls(
-            self.lists, platform, self.config.vantage, self.adapters[platform].separator
-        )
-
-    def total(self) -> int:
-        return sum(1 for platform in self.adapters for _ in self.probes(platform, set()))
-
-
-def make_plan(config: RunConfig) -> Plan:
-    lists, adapters = prepare(config)
-    return Plan(config, lists, adapters, Shard.parse(config.shard) if config.shard else None)
 
 
 def _manifest(plan: Plan) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plan import Probe
-from .snapshot import SCHEMA
+from runners.plan.planner import Probe
+from snapshots.format import SCHEMA
 
 __all__ = ["MAX_ITEMS", "build_observation"]
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 
-from ._social import JsonApiAdapter, official_source, plain_text
-from .contract import Case, Pacing, Query, ResultPage
-from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.contract import Case, Pacing, Query, ResultPage
+from probes.jsonapi import JsonApiAdapter, official_source, plain_text
+from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["DouyinAdapter"]
 

@@ -41,9 +41,9 @@ import re
 import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ._social import official_source, plain_text
-from .contract import Adapter, Case, Pacing, Query, ResultPage
-from .outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.contract import Adapter, Case, Pacing, Query, ResultPage
+from probes.jsonapi import official_source, plain_text
+from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = ["SogouWeixinAdapter"]
 

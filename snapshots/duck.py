@@ -13,36 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["OBSERVATION_COLUMNS", "Query", "connect"]
+from snapshots.format import OBSERVATION_FIELDS
 
-#: The observation format of ``results/README.md`` as DuckDB types.
-OBSERVATION_COLUMNS: dict[str, str] = {
-    "schema": "VARCHAR",
-    "run_id": "VARCHAR",
-    "key": "VARCHAR",
-    "role": "VARCHAR",
-    "check": "INTEGER",
-    "term": (
-        "STRUCT(id VARCHAR, text VARCHAR, parts VARCHAR[], list VARCHAR, category VARCHAR,"
-        " variant VARCHAR)"
-    ),
-    "query": "VARCHAR",
-    "platform": "VARCHAR",
-    "adapter_version": "VARCHAR",
-    "vantage": "VARCHAR",
-    "started_at": "TIMESTAMP",
-    "elapsed_ms": "BIGINT",
-    "attempts": "INTEGER",
-    "request": "STRUCT(method VARCHAR, url VARCHAR, status INTEGER)",
-    "verdict": "VARCHAR",
-    "signal": "VARCHAR",
-    "error": "STRUCT(kind VARCHAR, detail VARCHAR)",
-    "result_count": "BIGINT",
-    "notice": "VARCHAR",
-    "fingerprint": "VARCHAR",
-    "controls": "STRUCT(opening INTEGER, closing INTEGER)",
-    "evidence": 'STRUCT(sha256 VARCHAR, "offset" BIGINT, length BIGINT)',
-}
+__all__ = ["Query", "connect"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -76,9 +49,9 @@ class Query:
         wanted = list(dict.fromkeys(["key", "role", *columns]))
         paths = [str(path) for path in files if path.exists()]
         if not paths:
-            typed = ", ".join(f'NULL::{OBSERVATION_COLUMNS[c]} AS "{c}"' for c in wanted)
+            typed = ", ".join(f'NULL::{OBSERVATION_FIELDS[c]} AS "{c}"' for c in wanted)
             return f"(SELECT {typed} WHERE false)"
-        spec = ", ".join(f"'{c}': '{OBSERVATION_COLUMNS[c]}'" for c in wanted)
+        spec = ", ".join(f"'{c}': '{OBSERVATION_FIELDS[c]}'" for c in wanted)
         condition = "key IS NOT NULL"
         if probes_only:
             condition += " AND role IS DISTINCT FROM 'control'"

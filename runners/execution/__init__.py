@@ -1,0 +1,1 @@
+"""Execution: the runner, the prober (all HTTP), pacing, controls and the observation line."""

@@ -1,0 +1,1 @@
+"""Trigger isolation: the pure search (``search``) and its driver through real probes (``driver``)."""

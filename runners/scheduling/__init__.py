@@ -1,0 +1,1 @@
+"""Scheduling: run profiles, the files that install their cadence, and the daemon."""
