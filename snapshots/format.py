@@ -78,6 +78,14 @@ OBSERVATION_FIELDS: dict[str, str] = {
     "request": "STRUCT(method VARCHAR, url VARCHAR, status INTEGER)",
     "verdict": "VARCHAR",
     "signal": "VARCHAR",
+    #: On a censored observation: ``confirmed`` (a notice, or a passed confirmation) or
+    #: ``suspected`` (a silent signal nobody confirmed); null otherwise.
+    "confidence": "VARCHAR",
+    #: On an observation whose first answer was a silent signal: the confirmation probes,
+    #: ``{"result": "confirmed" | "cleared" | "unconfirmed", "reason": str | null,
+    #: "probes": [{"role": "reask" | "truism" | "truism_control", "key", "query", "verdict",
+    #: "signal", "result_count", "error", "evidence"}]}`` (results/README.md).
+    "confirmation": "JSON",
     "error": "STRUCT(kind VARCHAR, detail VARCHAR)",
     "result_count": "BIGINT",
     "items": "JSON",
@@ -87,8 +95,9 @@ OBSERVATION_FIELDS: dict[str, str] = {
     "evidence": 'STRUCT(sha256 VARCHAR, "offset" BIGINT, length BIGINT)',
 }
 #: Fields every observation has; the rest appear only on some (``check`` on controls,
-#: ``controls`` on probes).
-_REQUIRED = frozenset(OBSERVATION_FIELDS) - {"check", "controls"}
+#: ``controls`` on probes, ``confirmation`` after a silent signal, ``confidence`` in snapshots
+#: written before verdicts carried one).
+_REQUIRED = frozenset(OBSERVATION_FIELDS) - {"check", "controls", "confidence", "confirmation"}
 
 
 class SnapshotError(RuntimeError):
