@@ -113,6 +113,12 @@ class Adapter:
     :meth:`parse_results`; the default :meth:`classify` then applies fingerprints
     (``probes/fingerprints/<name>.yaml`` and ``common.yaml``), the HTTP status, the
     page parse and the soft-censorship allow-list, in that order.
+
+    Silence is not censorship: an empty answer, or one drawn only from official sources, is
+    read as ``censored`` (``suspected``) only when the platform is known to hide terms that
+    way (:attr:`silent_censorship`, with its source in the module docstring); anywhere else it
+    is ``visible`` (an empty one with ``result_count: 0``). :meth:`truism` gives the runner the
+    query that confirms such a suspicion.
     """
 
     name: ClassVar[str]
@@ -129,6 +135,11 @@ class Adapter:
     fingerprint_files: ClassVar[tuple[str, ...]] = ()
     #: Name of the allow-list file (``probes/allowlists/<name>.txt``) for soft censorship.
     allowlist_name: ClassVar[str | None] = None
+    #: The silent signals (``zero_results``, ``soft``) this platform is known to use to hide a
+    #: term, each with its source in the module docstring. An empty answer is ``zero_results``
+    #: only where ``zero_results`` is listed, an answer of only official sources ``soft`` only
+    #: where ``soft`` is; otherwise both are ``visible``.
+    silent_censorship: ClassVar[frozenset[Signal]] = frozenset()
     #: Environment variables this adapter reads (credentials); documented in ``adapters``.
     env_vars: ClassVar[tuple[str, ...]] = ()
     #: Recorded cases; fixture paths relative to :meth:`fixture_dir`.
@@ -158,6 +169,18 @@ class Adapter:
     def parse_results(self, query: Query, response: httpx.Response, body: str) -> ResultPage | None:
         """Read a results page; None when the page is not one this adapter recognises."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def truism(self, query: Query | None) -> Query | None:
+        """The query that confirms a silent signal on this platform (Citizen Lab's *truism*).
+
+        With a query: a query containing its text that finds results for any text unless that
+        text is filtered — restricted to a source off the allow-list where the platform is
+        known for ``soft`` censorship, so that it confirms every signal in
+        :attr:`silent_censorship`. With None: the same query without the text, its control.
+        None when no such form is known for the platform (or the form would not fit
+        :attr:`max_query_length`): a silent signal then stays ``suspected``.
+        """
+        return None
 
     def classify(self, query: Query, response: httpx.Response) -> Outcome:
         """Pure: turn a response into an outcome. Never raises for odd input."""

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ErrorKind", "Item", "Outcome", "Signal", "Verdict", "RETRYABLE_ERRORS"]
+__all__ = [
+    "Confidence",
+    "ErrorKind",
+    "Item",
+    "Outcome",
+    "RETRYABLE_ERRORS",
+    "SILENT_SIGNALS",
+    "Signal",
+    "Verdict",
+]
 
 
 class Verdict(StrEnum):
@@ -22,6 +31,23 @@ class Signal(StrEnum):
     PARTIAL_NOTICE = "partial_notice"
     ZERO_RESULTS = "zero_results"
     SOFT = "soft"
+
+
+#: Signals a platform gives without saying so: nothing found, or only official sources. Alone
+#: they cannot tell a withheld term from a rare one, so they are only ``suspected`` until a
+#: truism confirms them (DESIGN.md, "Verdicts").
+SILENT_SIGNALS = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
+
+
+class Confidence(StrEnum):
+    """How sure a ``censored`` verdict is.
+
+    ``confirmed``: the platform said so (a notice or partial notice), or a truism showed that
+    results exist for any text but this one. ``suspected``: a silent signal nobody confirmed.
+    """
+
+    CONFIRMED = "confirmed"
+    SUSPECTED = "suspected"
 
 
 class ErrorKind(StrEnum):
@@ -66,8 +92,9 @@ class Item:
 class Outcome:
     """The classification of one response (or of its absence).
 
-    Build one with :meth:`visible`, :meth:`censored` or :meth:`error`; those keep the
-    invariants (a censored outcome has a signal, an error outcome has a kind).
+    Build one with :meth:`visible`, :meth:`censored` or :meth:`failed`; those keep the
+    invariants (a censored outcome has a signal and a confidence, an error outcome has a kind,
+    only a censored outcome has a confidence).
     """
 
     verdict: Verdict
@@ -79,6 +106,7 @@ class Outcome:
     notice: str | None = None
     fingerprint: str | None = None
     retry_after: float | None = None
+    confidence: Confidence | None = None
 
     @classmethod
     def visible(
@@ -99,7 +127,12 @@ class Outcome:
         result_count: int | None = None,
         items: tuple[Item, ...] = (),
         fingerprint: str | None = None,
+        confidence: Confidence | None = None,
     ) -> Outcome:
+        """A censored outcome; its confidence defaults to what the signal alone supports."""
+        if confidence is None:
+            silent = signal in SILENT_SIGNALS
+            confidence = Confidence.SUSPECTED if silent else Confidence.CONFIRMED
         return cls(
             Verdict.CENSORED,
             signal=signal,
@@ -107,6 +140,7 @@ class Outcome:
             result_count=result_count,
             items=items,
             fingerprint=fingerprint,
+            confidence=confidence,
         )
 
     @classmethod
@@ -132,7 +166,15 @@ class Outcome:
 
     def demoted(self, kind: ErrorKind, detail: str) -> Outcome:
         """This outcome turned into an error, keeping what the page showed."""
-        return replace(self, verdict=Verdict.ERROR, signal=None, error=kind, detail=detail)
+        return replace(
+            self, verdict=Verdict.ERROR, signal=None, error=kind, detail=detail, confidence=None
+        )
+
+    def confirmed(self) -> Outcome:
+        """This censored outcome, its silent signal confirmed (by a truism)."""
+        if self.verdict is not Verdict.CENSORED:
+            raise ValueError(f"only a censored outcome can be confirmed, not a {self.verdict} one")
+        return replace(self, confidence=Confidence.CONFIRMED)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,4 +185,5 @@ class Outcome:
             "items": [item.to_json() for item in self.items],
             "notice": self.notice,
             "fingerprint": self.fingerprint,
+            "confidence": self.confidence.value if self.confidence else None,
         }
