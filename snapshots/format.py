@@ -84,7 +84,7 @@ OBSERVATION_FIELDS: dict[str, str] = {
     #: On an observation whose first answer was a silent signal: the confirmation probes,
     #: ``{"result": "confirmed" | "cleared" | "unconfirmed", "reason": str | null,
     #: "probes": [{"role": "reask" | "truism" | "truism_control", "key", "query", "verdict",
-    #: "signal", "result_count", "error", "evidence"}]}`` (results/README.md).
+    #: "signal", "result_count", "error", "attempts", "evidence"}]}`` (results/README.md).
     "confirmation": "JSON",
     "error": "STRUCT(kind VARCHAR, detail VARCHAR)",
     "result_count": "BIGINT",

@@ -35,8 +35,10 @@ def cli(
 def run_on_testbed(
     keyword_list: Path, url: str, out: Path, *options: str | Path, check: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """``censorprobe run LIST --platform testbed --base-url URL --rate 0 OPTIONS --out OUT``."""
+    """``censorprobe run LIST --platform testbed --base-url URL --rate 0 --reask-delay 0
+    OPTIONS --out OUT``."""
     args = ("run", keyword_list, "--platform", "testbed", "--base-url", url, "--rate", "0")
+    args += ("--reask-delay", "0")
     return cli(*args, *options, "--out", out, check=check)
 
 
@@ -80,6 +82,7 @@ def run_probes(
     settings.setdefault("rate", 0)
     settings.setdefault("backoff", 0.01)
     settings.setdefault("timeout", 5)
+    settings.setdefault("reask_delay", 0)
     config = RunConfig(lists=lists, platforms=[platform], base_urls={platform: url}, **settings)
     result = asyncio.run(execute(make_plan(config), results))
     return result.folder

@@ -134,7 +134,7 @@ def test_censorprobe_run_end_to_end(
     with serve_in_thread(Config(rules=RULES, personality=personality)) as testbed:
         result = cli(
             "run", keywords, "--platform", personality, "--base-url", testbed.url,
-            "--rate", "0", "--backoff", "0.01", "--out", out,
+            "--rate", "0", "--backoff", "0.01", "--reask-delay", "0", "--out", out,
         )  # fmt: skip
         paths = {entry["path"] for entry in testbed.log}
     assert result.returncode == 0, result.stdout + result.stderr

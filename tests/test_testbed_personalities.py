@@ -104,7 +104,7 @@ def test_censorprobe_run_end_to_end(personality: str, platform: str, tmp_path: P
     with serve_in_thread(Config(rules=RULES, personality=personality)) as testbed:
         result = cli(
             "run", keywords, "--platform", platform, "--base-url", testbed.url,
-            "--rate", "0", "--backoff", "0.01", "--out", out,
+            "--rate", "0", "--backoff", "0.01", "--reask-delay", "0", "--out", out,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     found = {o["term"]["id"]: (o["verdict"], o["signal"]) for o in observations(only_run(out))}

@@ -49,6 +49,7 @@ def demo_command(
                 base_urls={"testbed": testbed.url},
                 rate=0,
                 backoff=0.05,
+                reask_delay=0.05,
                 timeout=5,
             )
             result = run_plan(make_plan(config), out, None, False, label=f"epoch {epoch}")

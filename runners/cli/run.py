@@ -135,6 +135,12 @@ def run_command(
         float, typer.Option(help="First retry back-off in seconds (doubles).")
     ] = 1.0,
     control_every: Annotated[int, typer.Option(help="Re-check the controls every N probes.")] = 50,
+    reask_delay: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds before a term that found nothing is asked again (confirmation)."
+        ),
+    ] = RunConfig.model_fields["reask_delay"].default,
     vantage: Annotated[str, typer.Option(help="Label of where this run measures from.")] = "local",
     proxy: Annotated[
         str | None, typer.Option(help="Proxy of the vantage point (http:// or socks5://).")
@@ -193,6 +199,7 @@ def run_command(
                 timeout=timeout,
                 backoff=backoff,
                 control_every=control_every,
+                reask_delay=reask_delay,
                 evidence=not no_evidence,
                 redact_params=redact_param or [],
                 shard=shard,

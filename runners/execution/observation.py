@@ -26,6 +26,7 @@ def build_observation(
     evidence: dict[str, Any] | None,
     check: int | None = None,
     window: tuple[int, int] | None = None,
+    confirmation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One line of ``observations.jsonl`` (format: results/README.md)."""
     line = {
@@ -50,4 +51,6 @@ def build_observation(
         line["check"] = check
     if window is not None:
         line["controls"] = {"opening": window[0], "closing": window[1]}
+    if confirmation is not None:
+        line["confirmation"] = confirmation
     return line

@@ -18,6 +18,7 @@ from typing import Any
 
 from probes.contract import Adapter
 from probes.outcome import Outcome
+from runners.execution.confirmation import Confirmation, confirm, needs_confirmation
 from runners.execution.controls import CheckResult, judge
 from runners.execution.observation import build_observation
 from runners.execution.prober import Attempted, Prober
@@ -35,11 +36,17 @@ TOOL_VERSION = "0.1.0"
 
 @dataclass(frozen=True)
 class _Timed:
-    """A probe's last attempt, with when it started and how long all attempts took."""
+    """A probe's last attempt, with when it started and how long its attempts took.
+
+    ``outcome`` is the probe's reading: its last attempt's, or what the confirmation of a
+    silent signal made of it (``confirmation``).
+    """
 
     result: Attempted
     started_at: str
     elapsed_ms: int
+    outcome: Outcome
+    confirmation: Confirmation | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ class PlatformRun:
         try:
             opening = self.last_check
             assert opening is not None
-            timed = await self._timed(probe)
+            timed = await self._timed(probe, confirming=True)
             self.pending.append(_Finished(probe, timed, time.monotonic(), opening))
             self.finished_since_check += 1
             if self.finished_since_check >= self.ctx.config.control_every and (
@@ -129,19 +136,26 @@ class PlatformRun:
         number = self.check_number
         answers = await asyncio.gather(*(self._timed(control) for control in self.controls))
         for control, timed in zip(self.controls, answers, strict=True):
-            self._commit(control, timed, timed.result.outcome, check=number)
-        check = CheckResult(number, tuple(timed.result.outcome for timed in answers))
+            self._commit(control, timed, timed.outcome, check=number)
+        check = CheckResult(number, tuple(timed.outcome for timed in answers))
         settled = [item for item in self.pending if item.ended <= started]
         self.pending = [item for item in self.pending if item.ended > started]
         for item in settled:
-            final = judge(item.timed.result.outcome, item.opening, check)
+            final = judge(item.timed.outcome, item.opening, check)
             self._commit(item.probe, item.timed, final, window=(item.opening.number, number))
         self.last_check = check
 
-    async def _timed(self, probe: Probe) -> _Timed:
+    async def _timed(self, probe: Probe, *, confirming: bool = False) -> _Timed:
+        """Probe; on a silent signal (``confirming``), confirm it before it counts."""
         started_at, begun = utc_now(), time.monotonic()
         result = await self.prober.probe(probe.query)
-        return _Timed(result, started_at, int((time.monotonic() - begun) * 1000))
+        elapsed_ms = int((time.monotonic() - begun) * 1000)
+        outcome, confirmation = result.outcome, None
+        if confirming and needs_confirmation(outcome) and not self.ctx.stop.is_set():
+            outcome, confirmation = await confirm(
+                self.prober, probe.query, outcome, reask_delay=self.ctx.config.reask_delay
+            )
+        return _Timed(result, started_at, elapsed_ms, outcome, confirmation)
 
     def _commit(
         self,
@@ -154,9 +168,16 @@ class PlatformRun:
     ) -> None:
         ctx = self.ctx
         result = timed.result
-        ref: EvidenceRef | None = None
-        if ctx.evidence is not None and result.exchange is not None:
-            ref = ctx.evidence.write(result.exchange, probe.key)
+        ref = self._evidence(result, probe.key)
+        confirmation = None
+        if timed.confirmation is not None:
+            refs = [
+                self._evidence(check.result, check.key(probe.key))
+                for check in timed.confirmation.probes
+            ]
+            confirmation = timed.confirmation.to_json(
+                probe.key, [r.to_json() if r else None for r in refs]
+            )
         observation = build_observation(
             ctx.writer.manifest["run_id"],
             probe,
@@ -169,10 +190,16 @@ class PlatformRun:
             evidence=ref.to_json() if ref else None,
             check=check,
             window=window,
+            confirmation=confirmation,
         )
         ctx.writer.append(observation)
         if ctx.on_observation is not None:
             ctx.on_observation(observation)
+
+    def _evidence(self, result: Attempted, key: str) -> EvidenceRef | None:
+        if self.ctx.evidence is None or result.exchange is None:
+            return None
+        return self.ctx.evidence.write(result.exchange, key)
 
 
 def _manifest(plan: Plan) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class RunConfig(BaseModel):
     #: Longest Retry-After honoured; a platform asking for more ends the probe as rate_limited.
     max_retry_after: float = 600.0
     control_every: int = Field(default=50, ge=1)
+    #: Seconds before a silent signal's term is asked again (runners.execution.confirmation).
+    reask_delay: float = Field(default=10.0, ge=0)
     evidence: bool = True
     user_agent: str = DEFAULT_USER_AGENT
     redact_params: list[str] = []
