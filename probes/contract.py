@@ -199,7 +199,9 @@ class Adapter:
                 return Outcome.failed(row.error, text[:300], fingerprint=row.name)
             assert row.signal is not None
             if row.signal in SILENT_SIGNALS:
-                page = self.parse_results(query, response, body) if row.signal is Signal.SOFT else None
+                page = (
+                    self.parse_results(query, response, body) if row.signal is Signal.SOFT else None
+                )
                 return self._silent(row.signal, page or ResultPage(0), fingerprint=row.name)
             page = (
                 self.parse_results(query, response, body)

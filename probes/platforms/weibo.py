@@ -98,7 +98,9 @@ class WeiboAdapter(Adapter):
     default_base_url = "https://s.weibo.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    silent_censorship = frozenset({Signal.SOFT})
+    #: Citizen Lab, "Missing Links" (2023): Weibo search hides terms with no results (hard)
+    #: and by showing only authorised accounts (soft), besides its explicit notice.
+    silent_censorship = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=3, query="天气"),
         Case("notice.synthetic.html", Verdict.CENSORED, Signal.NOTICE, query="习近平"),
@@ -113,9 +115,7 @@ class WeiboAdapter(Adapter):
             note="Weibo says so when it withholds a term: an empty answer withholds nothing",
         ),
         Case("soft.synthetic.html", Verdict.CENSORED, Signal.SOFT, count=2, query="新疆"),
-        Case(
-            "spiderclub-s-weibo-2017-zetianji.html.gz", Verdict.VISIBLE, count=20, query="择天记"
-        ),
+        Case("spiderclub-s-weibo-2017-zetianji.html.gz", Verdict.VISIBLE, count=20, query="择天记"),
         Case(
             "spiderclub-s-weibo-2017-hulianwanganquan.html.gz",
             Verdict.VISIBLE,
@@ -129,7 +129,9 @@ class WeiboAdapter(Adapter):
             query="陈羽凡公司发文",
             note="the 2017 layout with its pagelets already expanded into the page",
         ),
-        Case("spiderclub-weibo-com-accessdeny-captcha.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
+        Case(
+            "spiderclub-weibo-com-accessdeny-captcha.html", Verdict.ERROR, error=ErrorKind.CAPTCHA
+        ),
         Case("visitor.synthetic.html", Verdict.ERROR, error=ErrorKind.LOGIN_WALL),
         Case(
             "blank.synthetic.html",
