@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,6 +30,7 @@ __all__ = [
     "OBSERVATIONS",
     "OBSERVATION_FIELDS",
     "SCHEMA",
+    "TOOL",
     "CorruptLine",
     "Key",
     "SnapshotError",
@@ -41,6 +43,10 @@ __all__ = [
     "utc_now",
     "write_json_atomic",
 ]
+
+#: The tool that writes snapshots, as every manifest names it; the version is the installed
+#: package's (pyproject.toml), so it is written down once.
+TOOL = {"name": "censorprobe", "version": metadata.version("censorprobe")}
 
 SCHEMA = "censorprobe.observation/1"
 MANIFEST_SCHEMA = "censorprobe.manifest/1"
