@@ -88,7 +88,7 @@ OBSERVATION_FIELDS: dict[str, str] = {
     #: ``suspected`` (a silent signal nobody confirmed); null otherwise.
     "confidence": "VARCHAR",
     #: On an observation whose first answer was a silent signal: the confirmation probes,
-    #: ``{"result": "confirmed" | "cleared" | "unconfirmed", "reason": str | null,
+    #: ``{"result": "confirmed" | "cleared" | "unconfirmed", "reason": str,
     #: "probes": [{"role": "reask" | "truism" | "truism_control", "key", "query", "verdict",
     #: "signal", "result_count", "error", "attempts", "evidence"}]}`` (results/README.md).
     "confirmation": "JSON",
