@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,6 +30,7 @@ __all__ = [
     "OBSERVATIONS",
     "OBSERVATION_FIELDS",
     "SCHEMA",
+    "TOOL",
     "CorruptLine",
     "Key",
     "SnapshotError",
@@ -41,6 +43,10 @@ __all__ = [
     "utc_now",
     "write_json_atomic",
 ]
+
+#: The tool that writes snapshots, as every manifest names it; the version is the installed
+#: package's (pyproject.toml), so it is written down once.
+TOOL = {"name": "censorprobe", "version": metadata.version("censorprobe")}
 
 SCHEMA = "censorprobe.observation/1"
 MANIFEST_SCHEMA = "censorprobe.manifest/1"
@@ -82,7 +88,7 @@ OBSERVATION_FIELDS: dict[str, str] = {
     #: ``suspected`` (a silent signal nobody confirmed); null otherwise.
     "confidence": "VARCHAR",
     #: On an observation whose first answer was a silent signal: the confirmation probes,
-    #: ``{"result": "confirmed" | "cleared" | "unconfirmed", "reason": str | null,
+    #: ``{"result": "confirmed" | "cleared" | "unconfirmed", "reason": str,
     #: "probes": [{"role": "reask" | "truism" | "truism_control", "key", "query", "verdict",
     #: "signal", "result_count", "error", "attempts", "evidence"}]}`` (results/README.md).
     "confirmation": "JSON",

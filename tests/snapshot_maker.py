@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from snapshots.format import TOOL
+
 __all__ = ["control", "probe", "write_snapshot"]
 
 
@@ -90,7 +92,7 @@ def write_snapshot(
     manifest = {
         "schema": "censorprobe.manifest/1",
         "run_id": run_id,
-        "tool": {"name": "censorprobe", "version": "0.1.0"},
+        "tool": TOOL,
         "adapters": {},
         "vantage": "local",
         "started_at": started_at,

@@ -19,6 +19,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 from aiohttp import web
+from support import write_list
 
 from probes.contract import Query
 from probes.outcome import Confidence, Outcome, Signal, Verdict
@@ -28,7 +29,6 @@ from runners.execution.prober import Prober
 from runners.execution.runner import execute
 from runners.plan.config import RunConfig
 from runners.plan.planner import make_plan
-from tests.support import write_list
 
 FIXTURES = Path(__file__).parent / "fixtures" / "testbed"
 VISIBLE = (FIXTURES / "visible.html").read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from runners.cli.results import export_command
 from snapshots import EXPORT_COLUMNS, export_observations, find_snapshots
+from snapshots.format import TOOL
 
 
 @pytest.fixture
@@ -57,7 +58,9 @@ def test_parquet_has_the_columns_and_every_observation(results: Path, tmp_path: 
     bridge = next(r for r in rows if r["input"] == "四通桥")
     assert bridge["test_name"] == "weibo" and bridge["verdict"] == "censored"
     assert bridge["signal"] == "notice" and bridge["notice"].startswith("根据相关法律法规")
-    assert bridge["software_name"] == "censorprobe" and bridge["software_version"] == "0.1.0"
+    assert (
+        bridge["software_name"] == "censorprobe" and bridge["software_version"] == TOOL["version"]
+    )
     assert bridge["key"] == "t/bridge/original/weibo/local" and bridge["term_id"] == "bridge"
     assert bridge["evidence_sha256"] is None and bridge["evidence_file"] is None
     assert (bridge["trigger"], bridge["trigger_queries"]) == ("四通 + 桥", 9)

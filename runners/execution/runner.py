@@ -25,13 +25,12 @@ from runners.execution.prober import Attempted, Prober
 from runners.plan.config import RunConfig
 from runners.plan.planner import Plan, Probe
 from snapshots.evidence import EvidenceRef, EvidenceWriter
-from snapshots.format import EVIDENCE, utc_now
+from snapshots.format import EVIDENCE, TOOL, utc_now
 from snapshots.writer import SnapshotWriter, new_run_id
 
 __all__ = ["RunResult", "execute", "open_snapshot"]
 
 ObservationHook = Callable[[dict[str, Any]], None]
-TOOL_VERSION = "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -204,7 +203,7 @@ class PlatformRun:
 
 def _manifest(plan: Plan) -> dict[str, Any]:
     return {
-        "tool": {"name": "censorprobe", "version": TOOL_VERSION},
+        "tool": TOOL,
         "adapters": {name: adapter.version for name, adapter in plan.adapters.items()},
         "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
         "lists": [
