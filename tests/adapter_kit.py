@@ -99,17 +99,20 @@ def outcome_problems(outcome: Outcome) -> list[str]:
 
 
 def coverage_problems(adapter_cls: type[Adapter]) -> list[str]:
-    """An adapter needs at least one visible and one error case, and a censored case unless
-    its platform is known to censor nothing (no silent censorship declared, no censored case:
-    Wikipedia, DuckDuckGo)."""
+    """An adapter needs at least one visible and one error case, and a censored case for each
+    silent signal it declares: a platform known to hide nothing silently (Wikipedia,
+    DuckDuckGo) may have no censored case at all."""
     if not adapter_cls.cases:
         return [f"{adapter_cls.name}: no cases"]
     verdicts = {case.expect for case in adapter_cls.cases}
-    needed = set(Verdict) if adapter_cls.silent_censorship else {Verdict.VISIBLE, Verdict.ERROR}
+    signals = {case.signal for case in adapter_cls.cases if case.expect is Verdict.CENSORED}
     return [
         f"{adapter_cls.name}: no {verdict.value} case"
-        for verdict in Verdict
-        if verdict in needed and verdict not in verdicts
+        for verdict in (Verdict.VISIBLE, Verdict.ERROR)
+        if verdict not in verdicts
+    ] + [
+        f"{adapter_cls.name}: no censored {signal.value} case"
+        for signal in sorted(adapter_cls.silent_censorship - signals)
     ]
 
 

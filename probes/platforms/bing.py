@@ -117,6 +117,7 @@ class BingCnAdapter(_Bing):
             count=104_000_000,
         ),
         Case("no-results.synthetic.html.gz", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case("soft.synthetic.html.gz", Verdict.CENSORED, Signal.SOFT, count=104_000_000),
         Case("captcha.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case(
             "redirect.synthetic.html",
@@ -146,6 +147,12 @@ class BingAdapter(_Bing):
             Verdict.VISIBLE,
             count=0,
             note="no silent censorship known outside China: nothing found, nothing withheld",
+        ),
+        Case(
+            "soft.synthetic.html.gz",
+            Verdict.VISIBLE,
+            count=104_000_000,
+            note="results only from Chinese state media are just results outside China",
         ),
         Case("captcha.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case("bing-Hello.html.gz", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=404),

@@ -98,9 +98,9 @@ class WeiboAdapter(Adapter):
     default_base_url = "https://s.weibo.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
-    #: Citizen Lab, "Missing Links" (2023): Weibo search hides terms with no results (hard)
-    #: and by showing only authorised accounts (soft), besides its explicit notice.
-    silent_censorship = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
+    #: Citizen Lab, "Missing Links" (2023): Weibo says when it withholds a term, and hides
+    #: others silently by showing only authorised accounts (soft).
+    silent_censorship = frozenset({Signal.SOFT})
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=3, query="天气"),
         Case("notice.synthetic.html", Verdict.CENSORED, Signal.NOTICE, query="习近平"),
