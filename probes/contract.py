@@ -19,7 +19,7 @@ import httpx
 
 from probes.allowlists import in_allowlist, load_allowlist
 from probes.fingerprints import FingerprintSet, builtin_fingerprints
-from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.outcome import SILENT_SIGNALS, ErrorKind, Item, Outcome, Signal, Verdict
 
 __all__ = [
     "Adapter",
@@ -198,6 +198,11 @@ class Adapter:
                 assert row.error is not None
                 return Outcome.failed(row.error, text[:300], fingerprint=row.name)
             assert row.signal is not None
+            if row.signal in SILENT_SIGNALS:
+                page = (
+                    self.parse_results(query, response, body) if row.signal is Signal.SOFT else None
+                )
+                return self._silent(row.signal, page or ResultPage(0), fingerprint=row.name)
             page = (
                 self.parse_results(query, response, body)
                 if row.signal is Signal.PARTIAL_NOTICE
@@ -206,9 +211,7 @@ class Adapter:
             return Outcome.censored(
                 row.signal,
                 notice=text if row.signal in (Signal.NOTICE, Signal.PARTIAL_NOTICE) else None,
-                result_count=page.result_count
-                if page
-                else (0 if row.signal is Signal.ZERO_RESULTS else None),
+                result_count=page.result_count if page else None,
                 items=page.items if page else (),
                 fingerprint=row.name,
             )
@@ -224,10 +227,18 @@ class Adapter:
         if page is None:
             return Outcome.failed(ErrorKind.PARSE, "not a results page this adapter recognises")
         if page.result_count == 0 and not page.items:
-            return Outcome.censored(Signal.ZERO_RESULTS, result_count=0)
+            return self._silent(Signal.ZERO_RESULTS, page)
         if self._only_official(page.items):
-            return Outcome.censored(Signal.SOFT, result_count=page.result_count, items=page.items)
+            return self._silent(Signal.SOFT, page)
         return Outcome.visible(page.result_count, page.items)
+
+    def _silent(self, signal: Signal, page: ResultPage, fingerprint: str | None = None) -> Outcome:
+        """A silent signal: ``suspected`` censorship where the platform is known to use it."""
+        if signal not in self.silent_censorship:
+            return Outcome.visible(page.result_count, page.items, fingerprint=fingerprint)
+        return Outcome.censored(
+            signal, result_count=page.result_count, items=page.items, fingerprint=fingerprint
+        )
 
     def _only_official(self, items: tuple[Item, ...]) -> bool:
         if self.allowlist_name is None or not items:

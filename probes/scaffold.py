@@ -95,6 +95,10 @@ Reads: the count in ``div.count[data-count]``, results ``ol.results li.result`` 
 ``span.source``), the no-results box ``div.no-result``. Notices, captchas and login pages are
 fingerprints in ``probes/fingerprints/$name.yaml``.
 
+Silent censorship: none known, so an empty answer is visible. (If a published study shows
+this platform hiding terms silently — no results, or only official sources — cite it here and
+list the signals in ``silent_censorship``.)
+
 Known limits: none known yet. (Say what this adapter cannot see.)
 """
 
@@ -116,9 +120,12 @@ class $class_name(Adapter):
     pacing = Pacing(rate=0.5, burst=1)
     separator = " "
     max_query_length = None  # characters the platform reads of a query, if it cuts the rest
+    #: The signals this platform is known to use silently (Signal.ZERO_RESULTS, Signal.SOFT),
+    #: each with its source in the docstring. None known: an empty answer is visible.
+    silent_censorship = frozenset[Signal]()
     cases = (
         Case("results.synthetic.html", Verdict.VISIBLE, count=1234),
-        Case("no-results.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case("no-results.synthetic.html", Verdict.VISIBLE, count=0),
         Case("captcha.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case("results.synthetic.html", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=503),
     )

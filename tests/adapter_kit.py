@@ -99,14 +99,20 @@ def outcome_problems(outcome: Outcome) -> list[str]:
 
 
 def coverage_problems(adapter_cls: type[Adapter]) -> list[str]:
-    """An adapter needs at least one visible, one censored and one error case."""
+    """An adapter needs at least one visible and one error case, and a censored case for each
+    silent signal it declares: a platform known to hide nothing silently (Wikipedia,
+    DuckDuckGo) may have no censored case at all."""
     if not adapter_cls.cases:
         return [f"{adapter_cls.name}: no cases"]
     verdicts = {case.expect for case in adapter_cls.cases}
+    signals = {case.signal for case in adapter_cls.cases if case.expect is Verdict.CENSORED}
     return [
         f"{adapter_cls.name}: no {verdict.value} case"
-        for verdict in Verdict
+        for verdict in (Verdict.VISIBLE, Verdict.ERROR)
         if verdict not in verdicts
+    ] + [
+        f"{adapter_cls.name}: no censored {signal.value} case"
+        for signal in sorted(adapter_cls.silent_censorship - signals)
     ]
 
 

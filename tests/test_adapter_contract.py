@@ -72,11 +72,18 @@ def test_an_adapter_without_cases_fails_the_kit() -> None:
         name = "only_visible"
         cases = (Case("page.html", Verdict.VISIBLE),)
 
+    class SilentUntested(OnlyVisible):
+        name = "silent_untested"
+        silent_censorship = frozenset({Signal.ZERO_RESULTS})
+        cases = (
+            Case("page.html", Verdict.VISIBLE),
+            Case("notice.html", Verdict.CENSORED, Signal.NOTICE),
+            Case("wall.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
+        )
+
     assert coverage_problems(NoCases) == ["no_cases: no cases"]
-    assert coverage_problems(OnlyVisible) == [
-        "only_visible: no censored case",
-        "only_visible: no error case",
-    ]
+    assert coverage_problems(OnlyVisible) == ["only_visible: no error case"]
+    assert coverage_problems(SilentUntested) == ["silent_untested: no censored zero_results case"]
 
 
 @pytest.mark.parametrize("adapter_cls", ADAPTER_CLASSES, ids=ADAPTER_IDS)

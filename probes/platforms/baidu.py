@@ -13,6 +13,25 @@ Reads: organic results (``#content_left div.result.c-container`` with an ``h3 a`
 (``se_common_hint``). A result's source is the domain Baidu displays (``mu`` attribute, else the
 ``c-showurl`` text): its links themselves go through ``baidu.com/link`` redirects.
 
+Silent censorship: besides its notices, Baidu hides terms without a word. Citizen Lab's
+"Missing Links" (2023) found both hard censorship (no results at all) and soft censorship
+(results only from authorised, mostly state, domains) on Baidu; its data lists the rules of
+each (citizenlab/chat-censorship ``search/people/baidu.csv`` and ``baidu-soft.csv``). So an
+empty answer is ``zero_results`` and a first page drawn wholly from
+``probes/allowlists/cn-official.txt`` is ``soft``, both ``suspected`` until a truism confirms
+them.
+
+Truism: ``(<term> | 的) site:zhihu.com``, its control ``的 site:zhihu.com``. Found: Baidu's
+search syntax has ``A | B`` for either word, ``site:`` and brackets (Baidu's search help as
+copied in public cheat sheets, e.g. yunliyo/Blog ``常用语法.md``: "图片 | 写真"); Citizen Lab
+tested soft censorship by restricting its truism to one domain at a time (``search/
+authorized-domains/baidu.csv`` has a column per domain), and zhihu.com is not among the
+domains Baidu let through there. Assumed, not verified against baidu.com from here: 的 is on
+nearly every Chinese page and in no rule; Baidu filters on the whole query text, operators
+included; zhihu.com stays deeply indexed and unauthorised. The report's own truism strings
+could not be read from here. The form takes 18 characters, so it fits terms of up to 20 (Baidu
+reads 38); longer terms have no truism.
+
 Known limits: Baidu reads at most 38 characters of a query (Baidu's own App Builder SDK
 refuses longer ones: baidubce/app-builder#52), so longer terms and texts are refused before
 they are sent; the full-notice wording is modelled on Weibo's (no recorded Baidu page with it
@@ -29,6 +48,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
 from probes.outcome import ErrorKind, Item, Signal, Verdict
+from probes.truisms import disjunction
 
 __all__ = ["BaiduAdapter"]
 
@@ -43,6 +63,7 @@ class BaiduAdapter(Adapter):
     separator = " "
     max_query_length = 38
     allowlist_name = "cn-official"
+    silent_censorship = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
     cases = (
         Case("baidu-Hello.html.gz", Verdict.VISIBLE, count=100_000_000),
         Case(
@@ -85,6 +106,15 @@ class BaiduAdapter(Adapter):
             f"{self.base_url}/s",
             params={"wd": query.text},
             headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+        )
+
+    def truism(self, query: Query | None) -> Query | None:
+        return disjunction(
+            query,
+            operator="|",
+            common="的",
+            restrict="site:zhihu.com",
+            max_length=self.max_query_length,
         )
 
     def parse_results(self, query: Query, response: httpx.Response, body: str) -> ResultPage | None:

@@ -2,11 +2,21 @@
 
 JSON ``{"code": 0, "data": {"numResults": N, "result": [{"result_type": "video", "data":
 [...]}, ...]}}`` (documented by SocialSisterYi/bilibili-API-collect); the count is
-``data.numResults`` (capped at 1000 by Bilibili), the items the ``video`` group.
+``data.numResults`` (capped at 1000 by Bilibili), the items the ``video`` group (or, in the
+per-type search ``search/type?search_type=video``, the flat list of ``type: "video"`` entries).
 
-Bilibili shows no notice for a withheld term: the search just comes back empty (Citizen Lab's
-"Missing Links", 2023, found Bilibili hiding all results for its blocked keywords), so a
-withheld term reads ``zero_results``, and only the controls tell it from a rare term. The
+Silent censorship: Bilibili shows no notice for a withheld term: the search just comes back
+empty. Citizen Lab's "Missing Links" (2023) found Bilibili hiding all results for its blocked
+keywords (hard censorship; citizenlab/chat-censorship ``search/rules/bilibili.txt``,
+``search/people/bilibili.csv``) and reported no soft censorship there. So an empty answer is
+``zero_results``, ``suspected``; a page of only official uploaders is ``visible``.
+
+Truism: none known, so every ``zero_results`` stays ``suspected``. Bilibili documents no OR
+operator. The form that would suit it — the term with a common word (``<term> 的``), if its
+search lists videos matching any word of a query — rests on a guess about its ranking that no
+recorded answer here shows; were the guess wrong (a search that needs every word), a rare
+string would come back empty with the truism too and read as *confirmed* censorship, so it is
+not used. The
 answer also carries ``in_black_key``/``in_white_key`` flags, whose meaning is undocumented;
 they stay in the recorded evidence and are not interpreted. Notice wordings are
 fingerprinted anyway in case Bilibili ever shows one.
@@ -22,9 +32,9 @@ neither. Give a cookie, if you have one, with ``censorprobe run --headers FILE``
 
 Pacing: one request every 5 seconds.
 
-Limits: partial censorship (some results removed silently) cannot be seen. Soft censorship is
-judged by uploader: videos by accounts in ``probes/allowlists/cn-official-accounts.txt``
-count as their organisation's domain. Fixtures are synthetic.
+Limits: partial censorship (some results removed silently) cannot be seen. Videos by accounts
+in ``probes/allowlists/cn-official-accounts.txt`` carry their organisation's domain as source.
+Fixtures are synthetic (the documentation's real answers are CC BY-NC).
 """
 
 from __future__ import annotations
@@ -51,9 +61,14 @@ _CODES: dict[int, ErrorKind] = {
 
 
 def _videos(groups: list[Any]) -> Iterator[dict[str, Any]]:
+    """Videos of the combined search (in the ``video`` group) or of the per-type one (flat)."""
     for group in groups:
-        if isinstance(group, dict) and group.get("result_type") == "video":
+        if not isinstance(group, dict):
+            continue
+        if group.get("result_type") == "video":
             yield from (entry for entry in group.get("data") or [] if isinstance(entry, dict))
+        elif group.get("type") == "video":
+            yield group
 
 
 def _item(video: dict[str, Any]) -> Item:
@@ -71,11 +86,18 @@ class BilibiliAdapter(JsonApiAdapter):
     version = "1.0"
     default_base_url = "https://api.bilibili.com"
     pacing = Pacing(rate=0.2, burst=1)
-    allowlist_name = "cn-official"
+    silent_censorship = frozenset({Signal.ZERO_RESULTS})
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=1000, query="洛天依"),
         Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="六四"),
-        Case("soft.synthetic.json", Verdict.CENSORED, Signal.SOFT, count=2, query="新疆"),
+        Case("search-type.synthetic.json", Verdict.VISIBLE, count=1000, query="少年"),
+        Case(
+            "soft.synthetic.json",
+            Verdict.VISIBLE,
+            count=2,
+            query="新疆",
+            note="only official uploaders, but no soft censorship is known on Bilibili",
+        ),
         Case("banned.synthetic.json", Verdict.ERROR, error=ErrorKind.RATE_LIMITED),
         Case("banned.synthetic.json", Verdict.ERROR, error=ErrorKind.RATE_LIMITED, status=412),
         Case("verify.synthetic.json", Verdict.ERROR, error=ErrorKind.CAPTCHA),

@@ -15,6 +15,23 @@ the no-results item ``li.b_no``, and the notices Bing China shows in ``li.b_msg`
 notice of local law requirement", and ``一些您可能无法访问的结果已被隐去`` / "Some results have
 been hidden because they may be inaccessible to you" — all ``partial_notice``.
 
+Silent censorship (``bing_cn`` only): Citizen Lab's "Missing Links" (2023) found Bing China
+hiding terms without a notice, wholly (hard censorship: citizenlab/chat-censorship
+``search/rules/bing.txt``) or by showing only authorised domains (soft: ``search/people/
+bing-soft.csv``). So on ``bing_cn`` an empty answer is ``zero_results`` and a first page
+wholly from ``cn-official.txt`` is ``soft``, both ``suspected`` until a truism confirms them.
+``bing`` is the comparison outside that filter: an empty answer there is ``visible`` with
+``result_count: 0``.
+
+Truism: ``(<term> OR "的") site:zhihu.com``, its control ``"的" site:zhihu.com``. Found: Bing's
+help ("Advanced search options", help.bing.microsoft.com) documents ``OR``/``|`` (OR in
+capitals, lowest precedence, so bracketed), ``site:``, quotes that keep words Bing would
+otherwise drop as stop words, and that only the first 10 terms count; Citizen Lab restricted
+its truism to one domain at a time to detect soft censorship, and zhihu.com is not among the
+domains Bing China let through in its data (``search/authorized-domains/bing.csv``).
+Assumed, not verified from here: 的 is on nearly every Chinese page and in no rule; Bing China
+filters on the whole query text; zhihu.com stays indexed and unauthorised.
+
 Known limits: Bing shows no full-removal notice; a term whose every result is removed shows
 the notice over an empty list (``partial_notice`` with count 0). The captcha fingerprint
 (``/turing/captcha/``) is modelled on reports, not on a recorded page.
@@ -33,6 +50,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
 from probes.outcome import ErrorKind, Item, Signal, Verdict
+from probes.truisms import disjunction
 
 __all__ = ["BingAdapter", "BingCnAdapter"]
 
@@ -52,6 +70,9 @@ class _Bing(Adapter):
 
     def request(self, query: Query) -> httpx.Request:
         return httpx.Request("GET", f"{self.base_url}/search", params={"q": query.text})
+
+    def truism(self, query: Query | None) -> Query | None:
+        return disjunction(query, operator="OR", common='"的"', restrict="site:zhihu.com")
 
     def parse_results(self, query: Query, response: httpx.Response, body: str) -> ResultPage | None:
         tree = LexborHTMLParser(body)
@@ -74,6 +95,7 @@ class BingCnAdapter(_Bing):
     version = "1.0"
     default_base_url = "https://cn.bing.com"
     allowlist_name = "cn-official"
+    silent_censorship = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
     cases = (
         Case("bing-Hello.html.gz", Verdict.VISIBLE, count=104_000_000),
         Case(
@@ -95,6 +117,7 @@ class BingCnAdapter(_Bing):
             count=104_000_000,
         ),
         Case("no-results.synthetic.html.gz", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case("soft.synthetic.html.gz", Verdict.CENSORED, Signal.SOFT, count=104_000_000),
         Case("captcha.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case(
             "redirect.synthetic.html",
@@ -119,7 +142,18 @@ class BingAdapter(_Bing):
             Signal.PARTIAL_NOTICE,
             count=104_000_000,
         ),
-        Case("no-results.synthetic.html.gz", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case(
+            "no-results.synthetic.html.gz",
+            Verdict.VISIBLE,
+            count=0,
+            note="no silent censorship known outside China: nothing found, nothing withheld",
+        ),
+        Case(
+            "soft.synthetic.html.gz",
+            Verdict.VISIBLE,
+            count=104_000_000,
+            note="results only from Chinese state media are just results outside China",
+        ),
         Case("captcha.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case("bing-Hello.html.gz", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=404),
     )

@@ -58,6 +58,8 @@ class DouyinAdapter(JsonApiAdapter):
     default_base_url = "https://www.douyin.com"
     pacing = Pacing(rate=0.2, burst=1)
     allowlist_name = "cn-official"
+    #: Citizen Lab, "Missing Links" (2023): hard (no results) and soft censorship on Douyin.
+    silent_censorship = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=3, query="天气"),
         Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),

@@ -1,7 +1,9 @@
 """DuckDuckGo, HTML version: ``GET https://html.duckduckgo.com/html/?q=<query>``.
 
 A comparison engine outside China: it censors nothing itself, so a term missing here but
-present on Baidu or Bing China says more about those.
+present on Baidu or Bing China says more about those. No silent censorship is known of it, so
+an empty answer is ``visible`` with ``result_count: 0`` (nothing found, nothing withheld), and
+it needs no truism (none is given: DuckDuckGo documents ``site:`` but no OR operator).
 
 Needs: nothing (no login, no cookies, no token). Pacing: 0.5 request/s, no burst — the HTML
 endpoint answers bursts with its anti-bot page.
@@ -24,7 +26,7 @@ import httpx
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from probes.outcome import ErrorKind, Item, Signal, Verdict
+from probes.outcome import ErrorKind, Item, Verdict
 
 __all__ = ["DuckDuckGoAdapter"]
 
@@ -38,7 +40,7 @@ class DuckDuckGoAdapter(Adapter):
     cases = (
         Case("duckduckgo-Hello.html", Verdict.VISIBLE, count=28),
         Case("redirect-links.synthetic.html", Verdict.VISIBLE, count=28),
-        Case("no-results.synthetic.html", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case("no-results.synthetic.html", Verdict.VISIBLE, count=0),
         Case("anomaly.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA, status=202),
         Case("anomaly.synthetic.html", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case("duckduckgo-Hello.html", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=403),

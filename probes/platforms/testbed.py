@@ -2,6 +2,11 @@
 
 Needs nothing; meant for loopback (``censorprobe testbed``), so its pacing default is
 unpaced. Limits: it only knows the testbed's own HTML.
+
+Silent censorship: the testbed stands in for a censoring platform, so it declares both
+``zero_results`` and ``soft``. Its truism is ``(<term>) OR 的``, the control ``的``: the testbed
+answers any query that no rule matches with results, and a rule matches a query that
+contains its parts, so a censored term stays censored inside the truism.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from probes.contract import Adapter, Case, Pacing, Query, ResultPage
 from probes.outcome import ErrorKind, Item, Signal, Verdict
+from probes.truisms import disjunction
 
 __all__ = ["TestbedAdapter"]
 
@@ -23,6 +29,7 @@ class TestbedAdapter(Adapter):
     default_base_url = "http://127.0.0.1:8000"
     pacing = Pacing(rate=0, burst=1)
     allowlist_name = "cn-official"
+    silent_censorship = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
     cases = (
         Case("visible.html", Verdict.VISIBLE, count=246889, query="天气"),
         Case("notice.html", Verdict.CENSORED, Signal.NOTICE, query="习近平"),
@@ -33,6 +40,9 @@ class TestbedAdapter(Adapter):
         Case("login.html", Verdict.ERROR, error=ErrorKind.LOGIN_WALL),
         Case("visible.html", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=503),
     )
+
+    def truism(self, query: Query | None) -> Query | None:
+        return disjunction(query, operator="OR", common="的", max_length=self.max_query_length)
 
     def request(self, query: Query) -> httpx.Request:
         return httpx.Request("GET", f"{self.base_url}/search", params={"q": query.text})

@@ -3,6 +3,9 @@
 ``GET https://{zh|en}.wikipedia.org/w/api.php?action=query&list=search&srsearch=<query>
 &format=json&maxlag=5`` — JSON. Wikipedia filters no search terms itself; it is a control for
 what exists to be found (and the Chinese one is blocked in China as a whole, a network error).
+With no silent censorship known, a search with no hits is ``visible`` with ``result_count: 0``
+— nothing found, nothing withheld — and no truism is needed (none is given; CirrusSearch's
+``OR`` would allow one).
 
 Needs: nothing (no login, no token). Pacing: 1 request/s, burst 2 — inside Wikimedia's
 API etiquette; ``maxlag=5`` makes the API refuse rather than add load when its replicas lag.
@@ -14,9 +17,8 @@ sent), any other code ``http_status``. JSON of any other shape is a ``parse`` er
 
 Known limits: CirrusSearch refuses queries of more than 300 characters (Wikimedia search
 team, wikimedia-search list, August 2015), so longer ones are refused before they are sent;
-only the first page of hits (``srlimit=10``); a search with no hits, such as a
-misspelling with only a suggestion, reads as ``zero_results``, which the runner checks
-against controls before it means anything.
+only the first page of hits (``srlimit=10``); a misspelling with only a suggestion reads as
+no hits.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urllib.parse import quote
 import httpx
 
 from probes.contract import Adapter, Case, Pacing, Query, ResultPage, domain_of
-from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.outcome import ErrorKind, Item, Outcome, Verdict
 
 __all__ = ["WikipediaEnAdapter", "WikipediaZhAdapter"]
 
@@ -99,7 +101,7 @@ class WikipediaZhAdapter(_Wikipedia):
     default_base_url = "https://zh.wikipedia.org"
     cases = (
         Case("zh-current-format.synthetic.json", Verdict.VISIBLE, count=2841, query="天气"),
-        Case("zh-empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case("zh-empty.synthetic.json", Verdict.VISIBLE, count=0),
         Case("maxlag.synthetic.json", Verdict.ERROR, error=ErrorKind.RATE_LIMITED),
         Case("internal-error.synthetic.json", Verdict.ERROR, error=ErrorKind.HTTP_STATUS),
         Case(
@@ -122,14 +124,17 @@ class WikipediaEnAdapter(_Wikipedia):
         Case("en-butteryfly.json", Verdict.VISIBLE, count=1, query="butteryfly"),
         Case(
             "en-hallelulejah.json",
-            Verdict.CENSORED,
-            Signal.ZERO_RESULTS,
+            Verdict.VISIBLE,
             count=0,
             query="hallelulejah",
             note="a misspelling: no hits, only a suggestion",
         ),
         Case(
-            "en-qmxjsudek.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="qmxjsudek"
+            "en-qmxjsudek.json",
+            Verdict.VISIBLE,
+            count=0,
+            query="qmxjsudek",
+            note="a nonsense word: nothing found, nothing withheld",
         ),
         Case(
             "ratelimited.synthetic.json",

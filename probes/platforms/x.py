@@ -23,8 +23,12 @@ Needs: an X API bearer token in ``CENSORPROBE_X_BEARER_TOKEN``; without it
 Pacing: one request every 15 seconds, the 60 requests per 15 minutes of X's Basic access;
 raise it (``--rate``) on higher access levels (450 per 15 minutes per app at most).
 
-Limits: recent search covers seven days only; a term nobody posted about reads
-``zero_results`` (only controls tell that apart). Fixtures are synthetic.
+Silent censorship: none known — X withholds posts, not search terms — so a search that finds
+no post is ``visible`` with ``result_count: 0`` (nothing found, nothing withheld), and no truism
+is needed (none is given; the query language has ``OR`` should one ever be).
+
+Limits: recent search covers seven days only. Fixtures: the results pages are real (tweepy's
+recorded cassettes, see ``tests/fixtures/x/SOURCES.md``), the others synthetic.
 """
 
 from __future__ import annotations
@@ -65,7 +69,13 @@ class XAdapter(JsonApiAdapter):
     env_vars = (TOKEN_VARIABLE,)
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=3, query="weather"),
-        Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="zzqx"),
+        Case(
+            "empty.synthetic.json",
+            Verdict.VISIBLE,
+            count=0,
+            query="zzqx",
+            note="no post: nothing found, nothing withheld",
+        ),
         Case("withheld.synthetic.json", Verdict.CENSORED, Signal.PARTIAL_NOTICE, count=3),
         Case("unauthorized.synthetic.json", Verdict.ERROR, error=ErrorKind.LOGIN_WALL, status=401),
         Case("forbidden.synthetic.json", Verdict.ERROR, error=ErrorKind.LOGIN_WALL, status=403),

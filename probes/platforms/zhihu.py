@@ -32,7 +32,7 @@ import httpx
 
 from probes.contract import Case, Pacing, Query, ResultPage
 from probes.jsonapi import JsonApiAdapter, official_source, plain_text
-from probes.outcome import ErrorKind, Item, Outcome, Signal, Verdict
+from probes.outcome import ErrorKind, Item, Outcome, Verdict
 
 __all__ = ["ZhihuAdapter"]
 
@@ -82,8 +82,9 @@ class ZhihuAdapter(JsonApiAdapter):
     allowlist_name = "cn-official"
     cases = (
         Case("results.synthetic.json", Verdict.VISIBLE, count=3, query="天气"),
-        Case("empty.synthetic.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0, query="白纸"),
-        Case("soft.synthetic.json", Verdict.CENSORED, Signal.SOFT, count=2, query="新疆"),
+        # No published study of silent censorship on Zhihu was found: silence reads visible.
+        Case("empty.synthetic.json", Verdict.VISIBLE, count=0, query="白纸"),
+        Case("soft.synthetic.json", Verdict.VISIBLE, count=2, query="新疆"),
         Case("unhuman.synthetic.json", Verdict.ERROR, error=ErrorKind.CAPTCHA, status=403),
         Case("unsigned.synthetic.json", Verdict.ERROR, error=ErrorKind.CAPTCHA, status=403),
         Case("login.synthetic.json", Verdict.ERROR, error=ErrorKind.LOGIN_WALL, status=401),

@@ -51,7 +51,7 @@ class ExampleSearchAdapter(Adapter):
     cases = (
         Case("results.json", Verdict.VISIBLE, count=2),
         Case("withheld.json", Verdict.CENSORED, Signal.NOTICE),
-        Case("empty.json", Verdict.CENSORED, Signal.ZERO_RESULTS, count=0),
+        Case("empty.json", Verdict.VISIBLE, count=0, note="a withheld term has a notice"),
         Case("captcha.json", Verdict.ERROR, error=ErrorKind.CAPTCHA),
         Case("results.json", Verdict.ERROR, error=ErrorKind.HTTP_STATUS, status=500),
     )
