@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from testbed.rules import Action, Rule
 
-__all__ = ["Page", "PageKind", "SyntheticItem", "page_for"]
+__all__ = ["PAGE_SIZE", "Page", "PageKind", "SyntheticItem", "page_for"]
 
 _SOURCES = (
     "news.example.com",
@@ -20,7 +20,7 @@ _SOURCES = (
     "people.com.cn",
     "xinhuanet.com",
 )
-_PAGE_SIZE = 10
+PAGE_SIZE = 10
 
 
 class PageKind(StrEnum):
@@ -59,7 +59,7 @@ def _digest(query: str) -> int:
 def _items(query: str, count: int, sources: tuple[str, ...]) -> tuple[SyntheticItem, ...]:
     seed = _digest(query)
     items = []
-    for index in range(min(count, _PAGE_SIZE)):
+    for index in range(min(count, PAGE_SIZE)):
         source = sources[(seed + index) % len(sources)] if index else sources[0]
         items.append(
             SyntheticItem(

@@ -2,7 +2,17 @@
 
 It answers searches in a personality's shape, applies the rule book at the current epoch,
 injects faults at a given rate, and keeps a log of every request it saw (``GET
-/_testbed/log``) so tests can measure pacing and routes from the server's side.
+/_testbed/log``) so tests can measure pacing and routes from the server's side: each entry
+says what the page showed (``answer``: what the personality rendered, ``renders_as``) and
+which rule acted (``rule``).
+
+Two ways to find results. By default every query no rule matches finds results
+(:func:`testbed.pages.page_for`), the world of the older tests. With ``index=True`` queries are
+searched in a corpus (:mod:`testbed.index`): a rare string finds nothing by itself, counts
+drift a little between askings, the personality's OR operator and ``site:`` are honoured, so
+the adapters' truisms work as on the real platform; the rules censor on top. With
+``max_query_length`` the testbed silently cuts longer queries before reading them, as Baidu
+does.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
+from testbed.index import Index
 from testbed.pages import page_for
 from testbed.personalities import Personality, get_personality
 from testbed.rules import RuleBook
@@ -50,6 +61,8 @@ class TestbedConfig:
     retry_after: int = 1
     slow_seconds: float = 30.0
     log_path: Path | None = None
+    index: bool = False
+    max_query_length: int | None = None
 
 
 class Testbed:
@@ -65,6 +78,7 @@ class Testbed:
         self._dice = random.Random(config.seed)
         self._asked: dict[str, int] = {}
         self._log_file = config.log_path.open("a", encoding="utf-8") if config.log_path else None
+        self.index = Index(config.rules.allowlist, seed=config.seed) if config.index else None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -91,13 +105,16 @@ class Testbed:
         self.epoch = int(request.query["value"])
         return web.json_response({"epoch": self.epoch})
 
-    def _record(self, request: web.Request, query: str | None, answer: str) -> None:
+    def _record(
+        self, request: web.Request, query: str | None, answer: str, rule: str | None = None
+    ) -> None:
         entry = {
             "t": time.time(),
             "method": request.method,
             "path": request.path,
             "query": query,
             "answer": answer,
+            "rule": rule,
             "epoch": self.epoch,
             "remote": request.remote,
             "user_agent": request.headers.get("User-Agent"),
@@ -130,9 +147,14 @@ class Testbed:
         if fault is not None:
             self._record(request, query, f"fault:{fault.value}")
             return await self._inject(fault, request)
-        rule = self.config.rules.match(query, self.epoch, datetime.now(UTC))
-        page = page_for(query, rule, self.config.rules.allowlist)
-        self._record(request, query, page.kind.value)
+        searched = query[: self.config.max_query_length] if self.config.max_query_length else query
+        rule = self.config.rules.match(searched, self.epoch, datetime.now(UTC))
+        if self.index is not None:
+            page = self.index.page(searched, rule, self.personality.operator)
+        else:
+            page = page_for(searched, rule, self.config.rules.allowlist)
+        shown = self.personality.renders_as.get(page.kind, page.kind)
+        self._record(request, query, shown.value, rule.action.value if rule else None)
         response = self.personality.render(page)
         # Real platforms hand out session cookies; evidence must never keep them.
         response.set_cookie("SUB", f"testbed-session-{self._dice.getrandbits(48):012x}")

@@ -35,6 +35,16 @@ def testbed_command(
     log: Annotated[
         Path | None, typer.Option(help="Append every request as a JSON line to this file.")
     ] = None,
+    index: Annotated[
+        bool,
+        typer.Option(
+            help="Search a corpus, so a rare string finds nothing (--no-index: every query "
+            "no rule matches finds results)."
+        ),
+    ] = True,
+    max_query_length: Annotated[
+        int | None, typer.Option(help="Silently cut longer queries, as Baidu does.")
+    ] = None,
 ) -> None:
     """Serve a censoring search engine on loopback, driven by rules files."""
     if personality not in personalities():
@@ -52,6 +62,8 @@ def testbed_command(
             retry_after=retry_after,
             slow_seconds=slow_seconds,
             log_path=log,
+            index=index,
+            max_query_length=max_query_length,
         )
     except (RulesError, ValueError) as exc:
         raise fail(str(exc)) from None
@@ -59,7 +71,8 @@ def testbed_command(
     async def serve() -> None:
         runner, url = await start(Testbed(config), host, port)
         print(
-            f"testbed ({personality}, {len(config.rules.rules)} rules, epoch {epoch}) listening on {url}",
+            f"testbed ({personality}, {len(config.rules.rules)} rules, epoch {epoch}, "
+            f"{'index' if index else 'no index'}) listening on {url}",
             flush=True,
         )
         try:

@@ -49,6 +49,8 @@ def _no_results(text: str) -> str:
 
 class Baidu:
     name = "baidu"
+    operator = "|"
+    renders_as: dict[PageKind, PageKind] = {}
 
     def query_of(self, request: web.Request) -> str | None:
         return request.query.get("wd") if request.path == "/s" else None

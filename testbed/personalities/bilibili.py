@@ -65,6 +65,8 @@ def _answer(page: Page, videos: list[dict[str, Any]], black: int) -> dict[str, A
 
 class Bilibili:
     name = "bilibili"
+    operator = None  # no OR known for its search
+    renders_as = {PageKind.NOTICE: PageKind.ZERO_RESULTS, PageKind.PARTIAL_NOTICE: PageKind.RESULTS}
 
     def query_of(self, request: web.Request) -> str | None:
         return request.query.get("keyword") if request.path.startswith(_PREFIX) else None

@@ -43,6 +43,9 @@ def _result(index: int, item: SyntheticItem) -> str:
 
 class Bing:
     name = "bing"
+    operator = "OR"
+    #: Bing China has no full-removal notice: the local-law notice over an empty list.
+    renders_as = {PageKind.NOTICE: PageKind.PARTIAL_NOTICE}
 
     def query_of(self, request: web.Request) -> str | None:
         return request.query.get("q") if request.path == "/search" else None

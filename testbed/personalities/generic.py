@@ -22,6 +22,8 @@ def _document(title: str, body: str) -> str:
 
 class Generic:
     name = "generic"
+    operator = "OR"
+    renders_as: dict[PageKind, PageKind] = {}
 
     def query_of(self, request: web.Request) -> str | None:
         return request.query.get("q")

@@ -48,6 +48,8 @@ def _no_result(text: str) -> str:
 
 class Weibo:
     name = "weibo"
+    operator = None  # s.weibo.com has no OR
+    renders_as: dict[PageKind, PageKind] = {}
 
     def query_of(self, request: web.Request) -> str | None:
         return request.query.get("q") if request.path == "/weibo" else None
