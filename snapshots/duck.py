@@ -3,7 +3,8 @@
 Every reader names its columns explicitly, so DuckDB neither samples the files to infer a
 schema (slow over thousands of snapshots, and wrong when a field is null in every sampled
 line) nor materialises fields nobody asked for. A torn last line (a killed run) comes back
-as a row of nulls and is dropped here.
+as a row of nulls and is dropped here; so does a corrupt line, which :func:`corrupt_lines`
+finds so that readers report it instead of hiding it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from snapshots.format import OBSERVATION_FIELDS
+from snapshots.format import OBSERVATION_FIELDS, CorruptLine, iter_jsonl
 
-__all__ = ["Query", "connect"]
+__all__ = ["Query", "connect", "corrupt_lines"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -60,3 +61,24 @@ class Query:
             f"(SELECT * FROM read_ndjson({placeholder}, columns = {{{spec}}},"
             f" ignore_errors = true) WHERE {condition})"
         )
+
+
+def corrupt_lines(files: Sequence[Path]) -> list[CorruptLine]:
+    """Every corrupt line of ``files`` (by the format's torn-line rule), each naming file and line.
+
+    DuckDB reads the key column alone to find the files with a line it could not read; only
+    those are read again line by line, so a clean folder costs one narrow scan.
+    """
+    paths = [str(path) for path in files if path.exists()]
+    if not paths:
+        return []
+    suspects = connect().execute(
+        "SELECT DISTINCT filename FROM read_ndjson($paths, columns = {'key': 'VARCHAR'},"
+        " ignore_errors = true, filename = true) WHERE key IS NULL",
+        {"paths": paths},
+    )
+    found: list[CorruptLine] = []
+    for (name,) in suspects.fetchall():
+        for _ in iter_jsonl(Path(name), found.append):
+            pass
+    return found

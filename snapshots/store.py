@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from snapshots.format import (
 )
 
 __all__ = ["ALIASES", "Snapshot", "SnapshotError", "find_snapshots", "resolve_snapshot"]
+
+_log = logging.getLogger(__name__)
 
 #: Names that mean "the newest snapshot" and "the one before it", by manifest ``started_at``.
 ALIASES = ("latest", "previous")
@@ -57,18 +61,28 @@ class Snapshot:
         return (self.started_at, self.run_id)
 
 
-def find_snapshots(results: Path) -> list[Snapshot]:
+def _warn(error: SnapshotError) -> None:
+    _log.warning("skipped %s", error)
+
+
+def find_snapshots(
+    results: Path, on_bad: Callable[[SnapshotError], None] = _warn
+) -> list[Snapshot]:
     """Every snapshot directly under ``results``, oldest first (by ``started_at``, then run id).
 
-    Runs still going or interrupted are included: their manifest says so in ``status``.
+    Runs still going or interrupted are included: their manifest says so in ``status``. A
+    folder whose manifest cannot be read is passed to ``on_bad`` (by default a warning naming
+    the file) and left out, so one hand-edited manifest does not stop a folder-wide command.
     """
     if not results.is_dir():
         return []
-    found = [
-        Snapshot.open(child)
-        for child in results.iterdir()
-        if child.is_dir() and (child / MANIFEST).is_file()
-    ]
+    found = []
+    for child in sorted(results.iterdir()):
+        if child.is_dir() and (child / MANIFEST).is_file():
+            try:
+                found.append(Snapshot.open(child))
+            except SnapshotError as error:
+                on_bad(error)
     return sorted(found, key=Snapshot._order)
 
 

@@ -1,12 +1,17 @@
-"""Write snapshots by hand, in the format of ``results/README.md``, for the results tests."""
+"""Write snapshots by hand, in the format of ``results/README.md``, for the results tests.
+
+The observations are made here; the folder is written by the project's own
+:class:`~snapshots.writer.SnapshotWriter`, so these snapshots are checked against the format
+exactly as a run's are.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from snapshots.format import TOOL
+from snapshots.format import OBSERVATIONS, SCHEMA, TOOL, Key
+from snapshots.writer import SnapshotWriter
 
 __all__ = ["control", "probe", "write_snapshot"]
 
@@ -24,12 +29,13 @@ def probe(
     variant: str = "original",
     notice: str | None = None,
     text: str | None = None,
+    confidence: str | None = None,
 ) -> dict[str, Any]:
     """One probe observation; ``run_id`` and ``started_at`` are filled in by ``write_snapshot``."""
     query = text or f"词{term}"
     return {
-        "schema": "censorprobe.observation/1",
-        "key": f"t/{term}/{variant}/{platform}/{vantage}",
+        "schema": SCHEMA,
+        "key": str(Key("t", term, variant, platform, vantage)),
         "role": "probe",
         "term": {
             "id": term,
@@ -52,6 +58,7 @@ def probe(
         },
         "verdict": verdict,
         "signal": signal,
+        "confidence": confidence or (_confidence(signal) if verdict == "censored" else None),
         "error": {"kind": error, "detail": f"{error} (test)"} if error else None,
         "result_count": count,
         "items": [],
@@ -60,6 +67,11 @@ def probe(
         "controls": {"opening": 1, "closing": 2},
         "evidence": None,
     }
+
+
+def _confidence(signal: str | None) -> str:
+    """What the runner writes without a confirmation: explicit notices are confirmed."""
+    return "confirmed" if signal in ("notice", "partial_notice") else "suspected"
 
 
 def control(term: str, verdict: str, check: int, *, platform: str = "weibo") -> dict[str, Any]:
@@ -80,26 +92,14 @@ def write_snapshot(
     torn_tail: str = "",
 ) -> Path:
     """``results/run_id`` with a manifest and one line per observation (plus a torn tail)."""
-    folder = results / run_id
-    folder.mkdir(parents=True)
-    lines = []
+    manifest = {"tool": TOOL, "adapters": {}, "vantage": "local"}
+    writer = SnapshotWriter.create(results, run_id, manifest, started_at=started_at)
     for number, observation in enumerate(observations):
         seconds = f"{number % 60:02d}"
         moment = started_at.replace(":00.000Z", f":{seconds}.000Z")
-        full = {"run_id": run_id, "started_at": moment, **observation}
-        lines.append(json.dumps(full, ensure_ascii=False, separators=(",", ":")) + "\n")
-    (folder / "observations.jsonl").write_text("".join(lines) + torn_tail, encoding="utf-8")
-    manifest = {
-        "schema": "censorprobe.manifest/1",
-        "run_id": run_id,
-        "tool": TOOL,
-        "adapters": {},
-        "vantage": "local",
-        "started_at": started_at,
-        "ended_at": started_at,
-        "status": status,
-        "resumed_at": [],
-        "counts": {},
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return folder
+        writer.append({"run_id": run_id, "started_at": moment, **observation})
+    writer.finish(status, ended_at=started_at)
+    if torn_tail:
+        with (writer.folder / OBSERVATIONS).open("a", encoding="utf-8") as stream:
+            stream.write(torn_tail)
+    return writer.folder

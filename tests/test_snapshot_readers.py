@@ -1,0 +1,64 @@
+"""Readers never crash and never hide: bad snapshots are named and skipped, corrupt lines named."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from snapshot_maker import probe, write_snapshot
+
+from snapshots.duck import corrupt_lines
+from snapshots.format import MANIFEST, OBSERVATIONS
+from snapshots.store import SnapshotError, find_snapshots, resolve_snapshot
+from snapshots.timeline import timeline
+
+START = "2026-12-01T10:00:00.000Z"
+
+
+def _two_runs(results: Path) -> tuple[Path, Path]:
+    good = write_snapshot(results, "good", START, [probe("a", "visible", count=3)])
+    bad = write_snapshot(
+        results, "bad", START.replace("10:", "11:"), [probe("a", "censored", signal="notice")]
+    )
+    return good, bad
+
+
+def test_a_truncated_manifest_is_skipped_with_a_warning_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    good, bad = _two_runs(tmp_path)
+    manifest = bad / MANIFEST
+    manifest.write_bytes(manifest.read_bytes()[:40])
+    with caplog.at_level(logging.WARNING, logger="snapshots.store"):
+        found = find_snapshots(tmp_path)
+    assert [snapshot.folder for snapshot in found] == [good]
+    assert str(manifest) in caplog.text
+    # A folder-wide reader goes on without it...
+    assert [entry.key for entry in timeline(tmp_path)] == ["t/a/original/weibo/local"]
+    # ...and a command about that one snapshot fails, naming the file.
+    with pytest.raises(SnapshotError, match=str(manifest)):
+        resolve_snapshot(str(bad), tmp_path)
+
+
+def test_a_manifest_that_is_not_an_object_is_named(tmp_path: Path) -> None:
+    _, bad = _two_runs(tmp_path)
+    (bad / MANIFEST).write_text("[1, 2]", encoding="utf-8")
+    errors: list[SnapshotError] = []
+    assert len(find_snapshots(tmp_path, on_bad=errors.append)) == 1
+    assert [str(bad / MANIFEST) in str(error) for error in errors] == [True]
+
+
+def test_corrupt_lines_are_reported_with_file_and_line_but_a_torn_tail_is_not(
+    tmp_path: Path,
+) -> None:
+    good, bad = _two_runs(tmp_path)
+    path = bad / OBSERVATIONS
+    lines = path.read_text(encoding="utf-8")
+    path.write_text(lines + "GARBAGE\n[1]\n" + lines + '{"key": "torn', encoding="utf-8")
+    found = corrupt_lines([good / OBSERVATIONS, path, tmp_path / "missing.jsonl"])
+    assert [str(error) for error in found] == [
+        f"{path}:2: not JSON (Expecting value: line 1 column 1 (char 0))",
+        f"{path}:3: not a JSON object",
+    ]
+    assert corrupt_lines([good / OBSERVATIONS]) == []
