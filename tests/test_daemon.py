@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from support import write_list
 
-from runners.scheduling.daemon import STATE_FILE, Daemon, is_due, read_state
+from runners.scheduling.daemon import STATE_FILE, Daemon, configure_log, is_due, read_state
 from runners.scheduling.profiles import Profile, load_profile, profile_runs
 
 PROFILE = """name: tick
@@ -41,13 +43,27 @@ def _run_for(profile: Profile, seconds: float) -> None:
 def test_one_second_cadence(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed()
     profile = _profile(tmp_path, testbed.url, "1s")
-    _run_for(profile, 3.5)
+    log = tmp_path / "daemon.log"
+    configure_log(log)
+    try:
+        _run_for(profile, 3.5)
+    finally:
+        for name in ("censorprobe", "apscheduler"):
+            for handler in logging.getLogger(name).handlers[:]:
+                logging.getLogger(name).removeHandler(handler)
+                handler.close()
     runs = profile_runs(profile)
     # A first run at once (never run before), then one a second: 3 or 4 in 3.5 s.
     assert 3 <= len(runs) <= 5, [folder.name for folder, _ in runs]
     assert all(manifest["status"] == "complete" for _, manifest in runs)
     state = read_state(profile)
     assert state["status"] == "complete" and state["run_id"] == runs[-1][0].name
+    # One line per run, with what it measured; none of the scheduler's INFO chatter.
+    lines = log.read_text(encoding="utf-8").splitlines()
+    per_run = [line for line in lines if ": run " in line]
+    assert len(per_run) == len(runs)
+    assert all(" complete in " in line and "2 probes, 2 visible" in line for line in per_run)
+    assert not [line for line in lines if "apscheduler" in line], lines
 
 
 def _set_last_run(profile: Profile, when: datetime) -> None:
@@ -81,7 +97,9 @@ def test_is_due_for_cron_and_interval(tmp_path: Path) -> None:
     assert is_due(daily, None, at)
 
 
-def test_stop_interrupts_and_next_run_resumes(start_testbed, tmp_path: Path) -> None:
+def test_stop_interrupts_and_next_run_resumes(
+    start_testbed, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     testbed = start_testbed()
     write_list(tmp_path / "list.yaml", [(f"t{i}", f"词语{i}") for i in range(10)])
     path = tmp_path / "tick.yaml"
@@ -90,7 +108,10 @@ def test_stop_interrupts_and_next_run_resumes(start_testbed, tmp_path: Path) -> 
         text.replace("pacing: {rate: 0}", "pacing: {rate: 5, burst: 1, concurrency: 1}")
     )
     profile = load_profile(path)
-    _run_for(profile, 1.2)  # 16 requests at 5/s: stopped mid-run
+    with caplog.at_level(logging.INFO, logger="censorprobe.daemon"):
+        _run_for(profile, 1.2)  # 16 requests at 5/s: stopped mid-run
+    (line,) = [r for r in caplog.records if ": run " in r.getMessage()]
+    assert line.levelno == logging.WARNING and " interrupted in " in line.getMessage()
     ((folder, first),) = profile_runs(profile)
     assert first["status"] == "interrupted"
     assert read_state(profile)["status"] == "interrupted"

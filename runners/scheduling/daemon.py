@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from runners.execution.runner import RunResult
 from runners.scheduling.profiles import Profile, run_profile_async
 
 __all__ = ["STATE_FILE", "Daemon", "is_due", "read_state", "trigger_of"]
@@ -128,7 +130,6 @@ class Daemon:
         if self._stopping.is_set():
             return
         started = datetime.now(UTC)
-        log.info("profile %s: run starting", profile.name)
         try:
             result = asyncio.run(self._run_async(profile))
         except Exception:
@@ -139,7 +140,9 @@ class Daemon:
             profile,
             {"last_run": started.isoformat(), "run_id": result.run_id, "status": result.status},
         )
-        log.info("profile %s: run %s %s", profile.name, result.run_id, result.status)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        level = logging.INFO if result.status == "complete" else logging.WARNING
+        log.log(level, "profile %s: %s", profile.name, run_line(result, seconds))
 
     async def _run_async(self, profile: Profile) -> Any:
         stop = asyncio.Event()
@@ -154,12 +157,27 @@ class Daemon:
                 self._running.pop(profile.name, None)
 
 
+def run_line(result: RunResult, seconds: float) -> str:
+    """One log line about a finished run: its id, status and what it measured."""
+    totals: Counter[str] = Counter()
+    for counts in result.counts.values():
+        totals["probes"] += counts.get("probes", 0)
+        totals["visible"] += counts.get("visible", 0)
+        totals["censored"] += sum(counts.get("censored", {}).values())
+        totals["error"] += sum(counts.get("error", {}).values())
+    return (
+        f"run {result.run_id} {result.status} in {seconds:.0f}s: {totals['probes']} probes, "
+        f"{totals['visible']} visible, {totals['censored']} censored, {totals['error']} errors"
+    )
+
+
 def configure_log(path: Path | None) -> None:
+    """censorprobe's lines at INFO; the scheduler's own only when something is wrong."""
     handler: logging.Handler = (
         logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler()
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("censorprobe", "apscheduler"):
+    for name, level in (("censorprobe", logging.INFO), ("apscheduler", logging.WARNING)):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        logger.setLevel(level)

@@ -2,6 +2,16 @@
 
 Pure text generators: nothing here touches the system. Each generated job runs
 ``censorprobe run-profile PROFILE``. Cron expressions are read as UTC.
+
+- systemd: a calendar timer (``OnCalendar``) wherever the cadence has a calendar form, since
+  ``Persistent=true`` (catch up a run missed while the machine was off) acts on calendar
+  timers only; a cadence with none (``90s``) gets a monotonic timer and no ``Persistent``.
+- cron: the line creates the folder of its log before writing to it.
+- GitHub Actions: the workflow installs censorprobe (this checkout if it is censorprobe's own
+  repository, else ``pip install $CENSORPROBE_SPEC``, default ``censorprobe``), and keeps the
+  snapshots between runs on a branch of their own (``censorprobe-results-<profile>``): each
+  run restores the folder from it, runs, and pushes the folder back as one commit, so every
+  run can diff against the previous one.
 """
 
 from __future__ import annotations
@@ -136,9 +146,12 @@ def systemd_units(profile: Profile, profile_path: Path, executable: str) -> Unit
     ``interrupted``, and the next run resumes it.
     """
     cadence = profile.schedule
-    if cadence.cron is not None:
-        when = f"OnCalendar={cron_to_oncalendar(cadence.cron)}"
-    else:
+    try:
+        when = f"OnCalendar={cron_to_oncalendar(_cron_of(cadence))}\nPersistent=true"
+    except ScheduleError:
+        if cadence.interval is None:
+            raise
+        # No calendar form: a monotonic timer, on which Persistent= would have no effect.
         when = f"OnBootSec={cadence.interval}s\nOnUnitActiveSec={cadence.interval}s"
     unit = f"censorprobe-{profile.name}"
     service = (
@@ -158,7 +171,6 @@ def systemd_units(profile: Profile, profile_path: Path, executable: str) -> Unit
         f"Description=censorprobe schedule for profile {profile.name} ({profile.cadence})\n\n"
         "[Timer]\n"
         f"{when}\n"
-        "Persistent=true\n"
         f"Unit={unit}.service\n\n"
         "[Install]\n"
         "WantedBy=timers.target\n"
@@ -169,39 +181,81 @@ def systemd_units(profile: Profile, profile_path: Path, executable: str) -> Unit
 def crontab_line(profile: Profile, profile_path: Path, executable: str, log: Path) -> str:
     """A comment and one crontab line. The times are UTC: on a machine in another time zone,
     put ``CRON_TZ=UTC`` above it (cronie) or shift the hours."""
-    command = _command(executable, profile_path) + f" >> {shlex.quote(str(log))} 2>&1"
+    folder = shlex.quote(str(log.parent))
+    command = (
+        f"mkdir -p {folder} && "
+        + _command(executable, profile_path)
+        + f" >> {shlex.quote(str(log))} 2>&1"
+    )
     comment = f"# censorprobe profile {profile.name}, cadence {profile.cadence} (UTC)"
     return f"{comment}\n{_cron_of(profile.schedule)} {command}\n"
 
 
+#: Installs censorprobe: this checkout when it is censorprobe's own repository.
+_INSTALL = """\
+if grep -qs '^name = "censorprobe"' pyproject.toml; then
+  pip install .
+else
+  pip install "${CENSORPROBE_SPEC:-censorprobe}"
+fi
+"""
+#: Brings back the snapshots of earlier runs from the results branch (none on a first run).
+RESTORE = """\
+mkdir -p "$OUTPUT"
+if git fetch --quiet --depth=1 origin "$RESULTS_BRANCH"; then
+  git archive FETCH_HEAD | tar -x -C "$OUTPUT"
+fi
+"""
+#: Pushes the snapshot folder back as one commit (a separate index: the checkout is untouched).
+KEEP = """\
+export GIT_INDEX_FILE="$RUNNER_TEMP/censorprobe-results.index"
+rm -f "$GIT_INDEX_FILE"
+git --work-tree="$OUTPUT" add --all --force .
+tree=$(git write-tree)
+commit=$(git -c user.name=censorprobe -c user.email=censorprobe@users.noreply.github.com \\
+  commit-tree "$tree" -m "censorprobe snapshots of profile $PROFILE_NAME, run $GITHUB_RUN_ID")
+git push --force --quiet origin "$commit:refs/heads/$RESULTS_BRANCH"
+"""
+
+
 def github_workflow(profile: Profile, profile_path: str) -> str:
     """A GitHub Actions workflow; ``profile_path`` is relative to the repository root."""
+    output = _output_in_repo(profile, profile_path)
     workflow = {
         "name": f"censorprobe {profile.name}",
         "on": {
             "schedule": [{"cron": _cron_of(profile.schedule)}],
             "workflow_dispatch": {},
         },
+        "permissions": {"contents": "write"},
         "concurrency": {"group": f"censorprobe-{profile.name}", "cancel-in-progress": False},
         "jobs": {
             "measure": {
                 "runs-on": "ubuntu-latest",
                 "timeout-minutes": 350,
+                "env": {
+                    "OUTPUT": output,
+                    "PROFILE_NAME": profile.name,
+                    "RESULTS_BRANCH": f"censorprobe-results-{profile.name}",
+                    "CENSORPROBE_SPEC": "${{ vars.CENSORPROBE_SPEC }}",
+                },
                 "steps": [
                     {"uses": "actions/checkout@v4"},
                     {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
-                    {"name": "Install censorprobe", "run": "pip install ."},
+                    {"name": "Install censorprobe", "run": _INSTALL},
+                    {"name": "Restore earlier snapshots", "run": RESTORE},
                     {
                         "name": "Run the profile",
                         "run": f"censorprobe run-profile {shlex.quote(profile_path)}",
                     },
+                    {"name": "Keep the snapshots", "if": "always()", "run": KEEP},
                     {
                         "name": "Upload the snapshots",
                         "if": "always()",
                         "uses": "actions/upload-artifact@v4",
                         "with": {
                             "name": f"censorprobe-{profile.name}-${{{{ github.run_id }}}}",
-                            "path": _output_in_repo(profile, profile_path),
+                            "path": output,
                             "if-no-files-found": "warn",
                         },
                     },
@@ -209,7 +263,21 @@ def github_workflow(profile: Profile, profile_path: str) -> str:
             }
         },
     }
-    return yaml.safe_dump(workflow, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(
+        workflow, Dumper=_WorkflowDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+class _WorkflowDumper(yaml.SafeDumper):
+    """Safe YAML with multi-line strings (the shell steps) as ``|`` blocks a person can read."""
+
+
+def _block(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_WorkflowDumper.add_representer(str, _block)
 
 
 def _output_in_repo(profile: Profile, profile_path: str) -> str:
