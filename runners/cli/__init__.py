@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from runners.cli import adapters, keywords
@@ -19,6 +21,7 @@ from runners.cli.schedule import (
     schedule_command,
 )
 from runners.cli.serve import testbed_command
+from snapshots.format import TOOL
 
 __all__ = ["app", "main"]
 
@@ -27,7 +30,28 @@ app = typer.Typer(
     help="Keyword censorship probes: which platforms hide which terms, how, from where, since when.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"censorprobe {TOOL['version']}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Keyword censorship probes: which platforms hide which terms, how, from where, since when."""
+
+
 app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("testbed")(testbed_command)
