@@ -50,7 +50,8 @@ def dispatch_command(
         list[str] | None, typer.Option("--platform", "-p", help="Adapter name; repeatable.")
     ] = None,
     vantage: Annotated[
-        str | None, typer.Option(help="Vantage points, comma-separated (each needs a worker).")
+        list[str] | None,
+        typer.Option(help="Vantage point (each needs a worker); repeatable, or comma-separated."),
     ] = None,
     base_url: Annotated[
         list[str] | None,
@@ -93,7 +94,11 @@ def dispatch_command(
         else:
             if not lists or not platform or not vantage:
                 raise fail("give keyword LISTS, --platform and --vantage (or --resume RUN_ID)")
-            vantages = [name.strip() for name in vantage.split(",") if name.strip()]
+            vantages = list(
+                dict.fromkeys(
+                    name.strip() for value in vantage for name in value.split(",") if name.strip()
+                )
+            )
             config = RunConfig(
                 lists=[path.resolve() for path in lists],
                 platforms=platform,
