@@ -336,3 +336,47 @@ def test_a_key_written_twice_counts_once_and_the_later_line_wins(tmp_path: Path)
     write_snapshot(root, "b", "2026-11-02T10:00:00.000Z", twice)
     result = diff_snapshots(root / "a", root / "b")
     assert (result.compared, result.unchanged, result.changes) == (1, 1, ())
+
+
+@pytest.mark.usefixtures("wide")
+def test_query_text_beside_the_key_and_filters(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    falun = {"variant": "traditional", "text": "法輪功", "category": "religion"}
+    write_snapshot(
+        root,
+        "a",
+        "2026-11-01T10:00:00.000Z",
+        [
+            probe("falun", "visible", count=9, **falun),
+            probe("falun", "visible", count=9, platform="bing", **falun),
+            probe("tank", "visible", count=9),
+        ],
+    )
+    write_snapshot(
+        root,
+        "b",
+        "2026-11-02T10:00:00.000Z",
+        [
+            probe("falun", "censored", signal="notice", **falun),
+            probe("falun", "censored", signal="notice", platform="bing", **falun),
+            probe("tank", "censored", signal="notice"),
+        ],
+    )
+    code, out = _invoke("a", "b", "--results", root)
+    assert code == 0
+    row = next(line for line in out.splitlines() if "t/falun/traditional/weibo/local" in line)
+    assert "法輪功" in row
+    code, out = _invoke("a", "b", "--results", root, "--format", "json", "-p", "weibo")
+    changes = json.loads(out)["changes"]
+    assert [(c["key"], c["query"]) for c in changes] == [
+        ("t/falun/traditional/weibo/local", "法輪功"),
+        ("t/tank/original/weibo/local", "词tank"),
+    ]
+    code, out = _invoke("a", "b", "--results", root, "--format", "csv", "--category", "religion")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {row["key"].split("/")[3] for row in rows} == {"weibo", "bing"}
+    assert {row["query"] for row in rows} == {"法輪功"}
+    code, out = _invoke("a", "b", "--results", root, "--format", "json", "--list", "other")
+    data = json.loads(out)
+    assert (data["compared"], data["changes"]) == (0, [])
+    assert _invoke("a", "b", "--results", root, "--list", "t", "--format", "json")[0] == 0

@@ -123,3 +123,20 @@ def test_cli_formats(results: Path) -> None:
 
     assert _invoke("--results", results / "none")[0] == 1
     assert _invoke("--results", results, "--format", "json", "-p", "none")[1].split() == ["[", "]"]
+
+
+@pytest.mark.usefixtures("wide")
+def test_query_text_list_filter_and_since_without_seconds(results: Path) -> None:
+    code, out = _invoke("--results", results, "--since", "2026-10-03T08:00")
+    assert code == 0
+    row = next(line for line in out.splitlines() if FLIPPER in line)
+    assert "词flipper" in row
+    code, out = _invoke("--results", results, "--since", "2026-10-04 08:00", "--format", "json")
+    assert code == 0 and {e["observations"] for e in json.loads(out)} == {1}
+    code, out = _invoke("--results", results, "--since", "2026-10-04T08:00:01", "--format", "csv")
+    assert code == 0 and {row["key"] for row in csv.DictReader(io.StringIO(out))} == {STEADY, LATE}
+    assert _invoke("--results", results, "--since", "04/10/2026")[0] == 2  # refused, not guessed
+    code, out = _invoke("--results", results, "--list", "t", "--format", "json")
+    assert len(json.loads(out)) == 3
+    code, out = _invoke("--results", results, "-l", "other", "--format", "json")
+    assert json.loads(out) == []

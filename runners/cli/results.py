@@ -29,6 +29,7 @@ from snapshots.diff import (
     vantages,
 )
 from snapshots.export import export_observations
+from snapshots.filters import Filters
 from snapshots.store import Snapshot, SnapshotError, find_snapshots, resolve_snapshot
 from snapshots.tabular import markdown_table, write_csv
 from snapshots.timeline import (
@@ -66,6 +67,27 @@ _KIND_STYLES = {
 }
 
 ResultsOption = Annotated[Path, typer.Option(help="Results folder (where aliases are looked up).")]
+PlatformOption = Annotated[
+    list[str] | None, typer.Option("--platform", "-p", help="Only this platform; repeatable.")
+]
+CategoryOption = Annotated[
+    list[str] | None, typer.Option("--category", "-c", help="Only this category; repeatable.")
+]
+ListOption = Annotated[
+    list[str] | None,
+    typer.Option("--list", "-l", help="Only the terms of this keyword list (its id); repeatable."),
+]
+TermOption = Annotated[
+    list[str] | None, typer.Option("--term", "-t", help="Only this term id; repeatable.")
+]
+#: What ``--since`` accepts: a date, or a UTC time with or without seconds.
+SINCE_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+]
 
 
 class DiffFormat(StrEnum):
@@ -151,19 +173,21 @@ def print_diff(result: DiffResult, limit: int = _TABLE_ROWS) -> None:
         console.print("[dim]inconclusive: an error on either side; no conclusion either way[/dim]")
 
 
-def _vantage_diff(names: list[str], results: Path, threshold: float) -> DiffResult:
+def _vantage_diff(
+    names: list[str], results: Path, threshold: float, filters: Filters
+) -> DiffResult:
     if len(names) not in (1, 3):
         raise fail("with --by vantage give RUN, or RUN VANTAGE_A VANTAGE_B")
     run = resolve_snapshot(names[0], results)
     if len(names) == 3:
-        return diff_vantages(run, names[1], names[2], count_threshold=threshold)
+        return diff_vantages(run, names[1], names[2], count_threshold=threshold, filters=filters)
     found = vantages(run)
     if len(found) != 2:
         raise fail(
             f"run {run.run_id} has {len(found)} vantage point(s) ({', '.join(found) or 'none'}): "
             "name the two to compare, RUN VANTAGE_A VANTAGE_B"
         )
-    return diff_vantages(run, found[0], found[1], count_threshold=threshold)
+    return diff_vantages(run, found[0], found[1], count_threshold=threshold, filters=filters)
 
 
 def _history(a: Snapshot, b: Snapshot, results: Path, wanted: int) -> list[Snapshot]:
@@ -212,18 +236,27 @@ def diff_command(
             "do not count.",
         ),
     ] = False,
+    platform: PlatformOption = None,
+    category: CategoryOption = None,
+    keyword_list: ListOption = None,
+    term: TermOption = None,
     results: ResultsOption = Path("results"),
 ) -> None:
     """Compare two snapshots key by key: what started or stopped being censored, and how."""
+    filters = Filters(platform or (), category or (), keyword_list or (), term or ())
     try:
         if by is DiffBy.vantage:
-            result = _vantage_diff(names, results, count_threshold)
+            result = _vantage_diff(names, results, count_threshold, filters)
         elif len(names) != 2:
             raise fail("give two snapshots, A (older) and B (newer)")
         else:
             a, b = (resolve_snapshot(name, results) for name in names)
             result = diff_snapshots(
-                a, b, count_threshold=count_threshold, history=_history(a, b, results, history)
+                a,
+                b,
+                count_threshold=count_threshold,
+                filters=filters,
+                history=_history(a, b, results, history),
             )
     except (SnapshotError, ValueError) as exc:
         raise fail(str(exc)) from None
@@ -274,19 +307,17 @@ def _print_timeline(entries: list[KeyTimeline]) -> None:
 
 
 def timeline_command(
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", "-p", help="Only this platform; repeatable.")
-    ] = None,
-    term: Annotated[
-        list[str] | None, typer.Option("--term", "-t", help="Only this term id; repeatable.")
-    ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="Only this category; repeatable.")
-    ] = None,
+    platform: PlatformOption = None,
+    term: TermOption = None,
+    category: CategoryOption = None,
+    keyword_list: ListOption = None,
     since: Annotated[
         datetime | None,
         typer.Option(
-            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="Only observations from then on (UTC)."
+            formats=SINCE_FORMATS,
+            metavar="WHEN",
+            help="Only observations from then on (UTC): 2026-12-01, 2026-12-01T18:00 or "
+            "2026-12-01T18:00:30.",
         ),
     ] = None,
     output: Annotated[TimelineFormat, typer.Option("--format", help="Output format.")] = (
@@ -302,6 +333,7 @@ def timeline_command(
         platforms=platform or (),
         terms=term or (),
         categories=category or (),
+        lists=keyword_list or (),
         since=since,
         with_points=output is TimelineFormat.json,
     )
