@@ -41,12 +41,14 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import accumulate, pairwise
 from math import comb, log2
 from pathlib import Path
 
 from xiong_knockel import comp_aware_bin_split
 
+from runners.isolation.priors import Priors, jieba_dictionary
 from runners.isolation.search import isolate
 
 # About 360 of the most frequent characters of modern Chinese, roughly by frequency.
@@ -209,10 +211,7 @@ class Words:
 
     @classmethod
     def from_jieba(cls) -> Words:
-        import jieba
-
-        lines = (Path(jieba.__file__).parent / "dict.txt").read_text(encoding="utf-8")
-        pairs = [line.split(" ")[:2] for line in lines.splitlines() if line]
+        pairs = jieba_dictionary()
         return cls(tuple(w for w, _ in pairs), tuple(accumulate(float(f) for _, f in pairs)))
 
     def filler(self, rng: random.Random, length: int) -> list[str]:
@@ -290,8 +289,8 @@ def measure(cases: Sequence[Case], algorithm: Algorithm) -> tuple[list[int], int
     return calls, mistakes
 
 
-def ours(text: str, platform: Platform) -> Rule | None:
-    return isolate(text, platform).trigger
+def ours(text: str, platform: Platform, priors: Priors | None = None) -> Rule | None:
+    return isolate(text, platform, priors=priors).trigger
 
 
 class OursWithMemory:
@@ -360,7 +359,8 @@ def _words_model(args: argparse.Namespace) -> None:
     for held_out in lists:
         rng = random.Random(f"{args.seed}/{held_out.name}")
         cases = [word_case(rng, held_out, words) for _ in range(args.word_cases)]
-        mine, mine_wrong = measure(cases, ours)
+        others = Priors.from_rules(r for rules in lists if rules != held_out for r in rules.rules)
+        mine, mine_wrong = measure(cases, partial(ours, priors=others))
         base, base_wrong = measure(cases, comp_aware_bin_split)
         totals["ours"] += mine
         totals["base"] += base
