@@ -250,9 +250,13 @@ async def execute(
     resume: bool = False,
     on_observation: ObservationHook | None = None,
     stop: asyncio.Event | None = None,
+    manifest_extra: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Run (or resume) the plan into ``results/<run-id>/``. Never raises for what a platform does."""
-    writer, evidence = open_snapshot(plan, results, run_id, resume)
+    """Run (or resume) the plan into ``results/<run-id>/``. Never raises for what a platform does.
+
+    ``manifest_extra`` goes into a new run's manifest (a profile's run records its profile).
+    """
+    writer, evidence = open_snapshot(plan, results, run_id, resume, manifest_extra)
     config = plan.config
     ctx = _Context(config, writer, evidence, on_observation, stop or asyncio.Event())
     runs = [

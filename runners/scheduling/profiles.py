@@ -7,7 +7,7 @@ to keep. ``censorprobe schedule`` turns it into systemd, cron or GitHub Actions 
 ``censorprobe run-profile`` runs it once, and ``censorprobe daemon`` runs it on its cadence.
 
 ```yaml
-name: cn-core-6h                  # letters, digits, . _ - ; prefixes every run id
+name: cn-core-6h                  # letters, digits, . _ - ; prefixes run ids, kept in manifests
 lists: [../cn-core.yaml]          # paths relative to this file
 platforms: [weibo, baidu]
 base_urls: {weibo: https://mirror.example}     # optional
@@ -51,6 +51,7 @@ from snapshots.format import SnapshotError, read_manifest
 from snapshots.writer import new_run_id
 
 __all__ = [
+    "PROFILE_FIELD",
     "Cadence",
     "Pacing",
     "Profile",
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+#: The manifest field naming the profile a run belongs to (what retention and resume go by).
+PROFILE_FIELD = "profile"
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -222,19 +225,23 @@ def to_run_config(profile: Profile) -> RunConfig:
 
 
 def profile_runs(profile: Profile) -> list[tuple[Path, dict[str, Any]]]:
-    """This profile's snapshots (run ids ``<name>-<UTC time>-<hex>``), oldest first."""
+    """This profile's snapshots, oldest first: those whose manifest names it as ``profile``.
+
+    Never matched by folder name: profiles ``cn`` and ``cn-core`` may share one folder.
+    """
     out = profile.output_dir
     if not out.is_dir():
         return []
     runs = []
     for folder in out.iterdir():
-        if not folder.is_dir() or not folder.name.startswith(profile.name + "-"):
+        if not folder.is_dir():
             continue
         try:
             manifest = read_manifest(folder)
         except (SnapshotError, ValueError):
             continue
-        runs.append((folder, manifest))
+        if manifest.get(PROFILE_FIELD) == profile.name:
+            runs.append((folder, manifest))
     runs.sort(key=lambda item: (str(item[1].get("started_at") or ""), item[0].name))
     return runs
 
@@ -306,6 +313,7 @@ async def run_profile_async(
             run_id=new_profile_run_id(profile),
             stop=stop,
             on_observation=on_observation,
+            manifest_extra={PROFILE_FIELD: profile.name},
         )
     if result.status == "complete":
         apply_retention(profile)
