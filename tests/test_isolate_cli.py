@@ -437,3 +437,78 @@ def test_a_text_of_five_thousand_characters_is_isolated(start_testbed) -> None:
     code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", text)
     assert code == 0, output
     assert json.loads(output)["trigger"] == ["六四", "坦克", "天安门"]
+
+
+def test_silent_censorship_is_judged_inside_the_truism(start_testbed) -> None:
+    """On the testbed's index a long odd fragment finds nothing by itself: read as a silent
+    signal, it would pass for the rule. Inside the truism, it finds results: not censored."""
+    rules = RuleBook((Rule(parts=("白纸", "抗议"), action=Action.ZERO_RESULTS),))
+    testbed = start_testbed(rules=rules, index=True)
+    text = "昨天白纸运动里有人说到抗议的事情"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", text)
+    assert code == 0, output
+    result = json.loads(output)
+    assert result["trigger"] == ["白纸", "抗议"]
+    assert (result["signal"], result["judged"]) == ("zero_results", "truism")
+    asked = [entry["query"] for entry in testbed.log]
+    assert result["queries"] == len(asked)
+    assert asked[0] == text and asked[1] == "的"  # the text, then the truism alone, once
+    assert asked.count("的") == 1
+    assert all(query.endswith(" OR 的") for query in asked[2:])
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, text)
+    assert "judged: inside the platform's truism (exact)" in output
+
+
+def test_notice_based_isolations_say_so(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES, index=True)
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "昨天习近平说到抗议")
+    assert code == 0, output
+    assert "judged: by the platform's notice (exact)" in output
+    assert not any(" OR " in entry["query"] for entry in testbed.log)
+
+
+def test_progress_is_told_of_every_query(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    folder, config = probed_snapshot(
+        testbed,
+        tmp_path,
+        """\
+  - {id: long, text: 今天我们讨论六四天安门坦克的事情, category: test}
+  - {id: combo, all: [习近平, 抗议, 北京], category: test}
+""",
+    )
+    told: list[tuple[str, int, int | None]] = []
+    written = asyncio.run(
+        isolate_snapshot(folder, config, 50, progress=lambda *seen: told.append(seen))
+    )
+    for record in written:
+        mine = [(queries, budget) for key, queries, budget in told if key == record["key"]]
+        assert mine == [(n, 50) for n in range(1, record["queries"] + 1)]
+
+
+def test_declared_parts_are_trimmed_when_asked(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    folder, config = probed_snapshot(
+        testbed, tmp_path, "  - {id: d, all: [习近平说, 北京, 抗议活动], category: test}\n"
+    )
+    (plain,) = asyncio.run(isolate_snapshot(folder, config))
+    assert plain["trigger"] == ["习近平说", "抗议活动"] and plain["queries"] == 3
+    assert plain["declared"]
+    (folder / ISOLATIONS).unlink()
+    (trimmed,) = asyncio.run(isolate_snapshot(folder, config, trim=True))
+    assert trimmed["trigger"] == ["习近平", "抗议"] and not trimmed["declared"]
+
+
+def test_priors_files_are_read_and_bad_ones_named(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    rules = tmp_path / "rules.txt"
+    rules.write_text("习近平 + 抗议\n六四\n", encoding="utf-8")
+    text = "昨天习近平在北京说到抗议的事情"
+    args = ("-p", "testbed", "--base-url", testbed.url, "--json", "--priors", str(rules))
+    code, output = isolate(*args, text)
+    assert code == 0, output
+    assert json.loads(output)["trigger"] == ["习近平", "抗议"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("list: x\nterms: [{id: 1}]\n", encoding="utf-8")
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--priors", str(bad), text)
+    assert code == 1 and "bad.yaml" in output

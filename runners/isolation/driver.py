@@ -41,7 +41,11 @@ __all__ = [
     "IsolationResult",
     "isolate_snapshot",
     "isolate_text",
+    "Judged",
+    "Progress",
+    "isolate_declared",
     "read_known",
+    "read_priors",
     "wants_isolation",
 ]
 
@@ -371,6 +375,34 @@ def read_known(path: Path, platform: str) -> list[tuple[str, ...]]:
         if record.get("platform") == platform:
             known.add(trigger)
     return list(known)
+
+
+def read_priors(paths: Sequence[Path], platform: str) -> Priors:
+    """Priors from the rule lists a user has: Citizen Lab rule lists (``*.txt``, one rule a line,
+    `` + `` between parts), keyword lists (``*.yaml``: their terms' parts) and isolations
+    (``*.jsonl``: the triggers found on ``platform``, learnt as the platform's own).
+
+    Raises ``ValueError`` naming the file (and line) of what cannot be read.
+    """
+    from runners.keywords.lists import load_lists
+
+    priors = Priors()
+    for path in paths:
+        if path.suffix == ".jsonl":
+            for trigger in read_known(path, platform):
+                priors.learn(trigger)
+        elif path.suffix in (".yaml", ".yml"):
+            for loaded in load_lists([path]):
+                for term in loaded.content.terms:
+                    priors.add(term.parts)
+        else:
+            try:
+                lines = path.read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{path}: cannot read: {exc}") from None
+            for line in lines:
+                priors.add(tuple(part.strip() for part in line.split(" + ")))
+    return priors
 
 
 class _KnownTriggers:
