@@ -333,11 +333,18 @@ def _characters_model(args: argparse.Namespace) -> None:
         f"rules of 1-4 parts of {low}-{high} characters ({args.lengths}), {double} cases with "
         "two rules"
     )
-    mine, mine_wrong = measure(cases, ours)
+    priors = Priors.from_rules(rule for rules in load_lists(args.rules) for rule in rules.rules)
+    blind, blind_wrong = measure(cases, ours)
+    mine, mine_wrong = measure(cases, partial(ours, priors=priors))
     base, base_wrong = measure(cases, comp_aware_bin_split)
     _print_table(
-        [("runners.isolation.search", mine, mine_wrong), ("Xiong & Knockel", base, base_wrong)]
+        [
+            ("ours, with priors", mine, mine_wrong),
+            ("ours, blind", blind, blind_wrong),
+            ("Xiong & Knockel", base, base_wrong),
+        ]
     )
+    print(f"ratio of means, blind: {statistics.mean(blind) / statistics.mean(base):.3f}")
     print(f"ratio of means: {statistics.mean(mine) / statistics.mean(base):.3f}")
     floors = [generator.floor(case) if len(case.rules) == 1 else None for case in cases]
     _print_by_parts(cases, mine, base, floors)

@@ -42,6 +42,7 @@ _TEMPER = 0.6  # likelihood ratios are raised to this power: the models are roug
 _INSIDE_WORD = 0.25  # weight of a part that starts (or ends) inside one of jieba's words
 _SMOOTHING = 1.0  # pseudo-count of the part bigrams (backed off to the filler's characters)
 _UNSEEN = 1e-7  # probability of a character the dictionary never has
+_CHANCE = 3000.0  # weight of a string present by chance (once, wherever it lies), per its shape
 _LEARNT = 3.0  # weight of a part found on the platform itself, against one of a list
 
 
@@ -136,6 +137,20 @@ class Priors:
                 self._pairs[a + b] += weight  # type: ignore[assignment]
                 self._out[a] += weight  # type: ignore[assignment]
 
+    def copy(self) -> Priors:
+        return Priors(*(Counter(counts) for counts in self._counters()))
+
+    def _counters(self) -> tuple[Counter[Any], ...]:
+        return (
+            self.parts,
+            self.lengths,
+            self.sizes,
+            self._chars,
+            self._starts,
+            self._pairs,
+            self._out,
+        )
+
     def learn(self, trigger: Sequence[str]) -> None:
         """A trigger found on the platform: its parts weigh more than a list's."""
         self.add(trigger, _LEARNT)
@@ -228,6 +243,9 @@ class Layout:
                 end_factor = 1.0 if end in cuts else _INSIDE_WORD
                 weight = ratio**_TEMPER * start_factor * end_factor
                 totals[piece] = totals.get(piece, 0.0) + weight
+                if piece not in last:  # by chance: the rule's parts are common strings
+                    chance = _CHANCE * (lengths[length] * exp(log_part)) ** _TEMPER
+                    totals[piece] += chance
                 last[piece] = start
         spans: list[dict[int, float]] = [{} for _ in range(size)]
         for piece, weight in totals.items():
