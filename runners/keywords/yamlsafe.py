@@ -102,7 +102,8 @@ def bad_character_line(raw: bytes) -> tuple[int, str] | None:
     line = len(_BREAK.findall(text, 0, bad.start())) + 1
     return (
         line,
-        f"character U+{ord(bad.group()):04X} is not allowed in YAML (only tab and line breaks of the control characters)",
+        f"character U+{ord(bad.group()):04X} is not allowed in YAML "
+        "(of the control characters only tab and line breaks are)",
     )
 
 
