@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from probes import Adapter, Case, ErrorKind, Outcome, Query, ResultPage, Signal, Verdict
+from probes import Adapter, Case, ErrorKind, Outcome, Query, ResultPage, Signal, Verdict, platforms
 from probes.kit.checks import case_problems, coverage_problems, outcome_problems, run_case
 from probes.kit.suite import AdapterContract
 from probes.kit.target import KitTarget
@@ -57,6 +57,14 @@ def test_registered_names_are_the_adapters_own() -> None:
     assert EVERY_ADAPTER.adapters, "no adapter registered"
     for name, cls in adapters().items():
         assert cls.name == name and name.isidentifier()
+
+
+def test_every_platform_module_is_an_adapter_the_registry_finds() -> None:
+    """The registry scans ``probes/platforms/`` with no exclusion list: helpers live elsewhere."""
+    folder = Path(platforms.__file__).parent
+    modules = {path.stem for path in folder.glob("*.py")} - {"__init__"}
+    found = {cls.__module__.rpartition(".")[2] for cls in adapters().values()}
+    assert modules and modules <= found, f"modules in {folder} defining no adapter"
 
 
 def test_two_adapters_with_one_name_are_refused(
