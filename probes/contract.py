@@ -175,9 +175,11 @@ class Adapter:
         self.env = os.environ if env is None else env
 
     @classmethod
-    def fixture_dir(cls) -> Path:
-        """Where this adapter's recorded responses live (built-ins: ``tests/fixtures/<name>``)."""
-        return Path(__file__).resolve().parent.parent / "tests" / "fixtures" / cls.name
+    def fixture_dir(cls, root: Path) -> Path:
+        """Where this adapter's recorded responses live, given the contract kit's fixture root
+        (``probes.kit``; a checkout's ``tests/fixtures``): ``root/<name>``. An adapter that
+        shares another's recordings names that folder; one that ships its own returns it."""
+        return root / cls.name
 
     def check_ready(self) -> None:
         """Raise :class:`AdapterConfigError` if the adapter cannot run (e.g. no token)."""

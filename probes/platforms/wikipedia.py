@@ -47,8 +47,8 @@ class _Wikipedia(Adapter):
     max_query_length = 300
 
     @classmethod
-    def fixture_dir(cls) -> Path:
-        return super().fixture_dir().parent / "wikipedia"
+    def fixture_dir(cls, root: Path) -> Path:
+        return root / "wikipedia"
 
     def request(self, query: Query) -> httpx.Request:
         params = {
