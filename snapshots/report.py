@@ -18,6 +18,7 @@ import html
 import re
 import shlex
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ from matplotlib.figure import Figure
 
 from snapshots.charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
 from snapshots.confidence import SUSPECTED, confidence_sql
+from snapshots.crossplatform import (
+    Contrast,
+    ContrastKind,
+    PlatformComparison,
+    compare_platforms,
+)
 from snapshots.diff import (
     APART,
     DEFAULT_HISTORY,
@@ -211,10 +218,11 @@ def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
     return f'<table class="{css}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _summary(probes: list[Probe]) -> str:
+def _summary(probes: list[Probe], labels: _Labels) -> str:
+    """One row per platform, and per vantage point where the run has several."""
     by_platform: dict[str, Counter[str]] = defaultdict(Counter)
     for probe in probes:
-        counter = by_platform[probe.platform]
+        counter = by_platform[labels.column(probe.key) or probe.platform]
         counter["probes"] += 1
         counter[probe.verdict] += 1
         if probe.verdict == "censored":
@@ -246,7 +254,7 @@ def _summary(probes: list[Probe]) -> str:
             ]
         )
     head = [
-        "platform",
+        "platform@vantage" if labels.vantages else "platform",
         "probes",
         "visible",
         "censored",
@@ -319,6 +327,59 @@ def _changes(result: DiffResult, labels: _Labels) -> str:
             f"conclusion about censorship)</summary>{table(inconclusive)}</details>"
         )
     return "\n".join(parts)
+
+
+_PLATFORM_ROWS = (
+    ContrastKind.HIDDEN_ON_A,
+    ContrastKind.HIDDEN_ON_BOTH,
+    ContrastKind.NOT_FOUND_ON_B,
+    ContrastKind.HIDDEN_ON_B,
+    ContrastKind.INCONCLUSIVE,
+)
+
+
+def _platforms(comparison: PlatformComparison) -> str:
+    """Hidden on A, found on B: a column per platform pair and vantage point."""
+    columns = list(comparison.counts)
+    counts = _table(
+        ["", *columns],
+        [
+            [
+                _e(kind.describe("A", "B")),
+                *(str(comparison.counts[column][kind]) for column in columns),
+            ]
+            for kind in ContrastKind
+        ],
+        "numbers",
+    )
+    grid: dict[str, dict[str, Contrast]] = defaultdict(dict)
+    for contrast in comparison.of_kind(*_PLATFORM_ROWS):
+        grid[contrast.term][contrast.column] = contrast
+    queries = {c.term: c.query for c in comparison.contrasts}
+
+    def cell(contrast: Contrast | None) -> str:
+        if contrast is None:
+            return '<span class="muted">–</span>'
+        text = f'<span class="kind kind-{contrast.kind}">{_e(contrast.describe())}</span>'
+        if contrast.a is not None and contrast.a.confidence == SUSPECTED:
+            text += (
+                f' <span class="suspected-text small">({contrast.platform_a}: {SUSPECTED})</span>'
+            )
+        return text
+
+    rows = [
+        [_e(term), f'<span lang="zh">{_e(queries.get(term))}</span>']
+        + [cell(grid[term].get(column)) for column in columns]
+        for term in sorted(grid)
+    ]
+    pairs = ", ".join(f"{a} vs {b}" for a, b in comparison.pairs)
+    return (
+        f'<p class="muted">Pairs compared: {_e(pairs)}. Each term on a platform known to hide '
+        "terms and on its uncensored twin; an error on either side is inconclusive. Terms "
+        "visible on both are only counted.</p>"
+        + counts
+        + _table(["term", "query", *columns], rows, "platforms")
+    )
 
 
 def _content_type(head: str, body: bytes) -> str:
@@ -440,8 +501,17 @@ def _image(figure: Figure | None, alt: str) -> str:
     return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">'
 
 
-def build_report(results: Path) -> Report:
-    """The report of every snapshot under ``results``; raises ``SnapshotError`` if there is none."""
+def build_report(
+    results: Path,
+    *,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    reference_vantage: str | None = None,
+) -> Report:
+    """The report of every snapshot under ``results``; raises ``SnapshotError`` if there is none.
+
+    ``pairs`` (censoring platform, uncensored twin) default to the cross-platform comparison's
+    (:data:`snapshots.crossplatform.DEFAULT_PAIRS`); ``reference_vantage`` as there.
+    """
     snapshots = find_snapshots(results)
     if not snapshots:
         raise SnapshotError(f"no snapshots under {results}")
@@ -458,6 +528,11 @@ def build_report(results: Path) -> Report:
     else:
         changes = '<p class="muted">Only one snapshot: nothing to compare yet.</p>'
         changes_title = "Changes"
+    try:
+        comparison = compare_platforms(latest, pairs, reference_vantage=reference_vantage)
+        platforms = _platforms(comparison)
+    except ValueError as exc:
+        platforms = f'<p class="muted">{_e(exc)}.</p>'
     page = _PAGE.format(
         css=_CSS,
         results=_e(results),
@@ -466,20 +541,28 @@ def build_report(results: Path) -> Report:
         started=_e(latest.started_at),
         status=_e(latest.status),
         generated=_e(utc_now()),
-        summary=_summary(probes),
+        summary=_summary(probes, labels),
         heatmap=_image(heatmap, "Heatmap of the latest verdicts, terms by platform"),
         timeline=_image(timeline_chart, "Verdicts of each term in every run"),
         changes_title=changes_title,
         changes=changes,
+        platforms=platforms,
         censored=_censored(probes, latest, results, labels),
     )
     figures = {"heatmap": heatmap, "timeline": timeline_chart}
     return Report(page, {name: figure for name, figure in figures.items() if figure is not None})
 
 
-def write_report(results: Path, out: Path, *, png_dir: Path | None = None) -> Path:
+def write_report(
+    results: Path,
+    out: Path,
+    *,
+    png_dir: Path | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    reference_vantage: str | None = None,
+) -> Path:
     """Write the HTML report to ``out`` (and ``heatmap.png``, ``timeline.png`` to ``png_dir``)."""
-    report = build_report(results)
+    report = build_report(results, pairs=pairs, reference_vantage=reference_vantage)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.html, encoding="utf-8")
     if png_dir is not None:
@@ -512,6 +595,8 @@ table.numbers td:nth-child(n+2):not(:nth-child(7)):not(:nth-child(9)) { text-ali
 .kind-newly_censored { color: #b2182b; } .kind-no_longer_censored { color: #1a7f37; }
 .kind-signal_changed { color: #bc4c00; } .kind-inconclusive { color: var(--muted); }
 .kind-suspected, .kind-unstable, .suspected-text { color: #6e5400; }
+.kind-hidden_on_a, .kind-hidden_on_both { color: #b2182b; font-weight: 600; }
+.kind-hidden_on_b, .kind-not_found_on_b { color: #bc4c00; }
 h3 { font-size: 15px; margin: 20px 0 4px; }
 .muted { color: var(--muted); } .small { font-size: 12px; } .warn { color: #b2182b; font-weight: 600; }
 code.cmd { display: block; font-size: 12px; background: var(--bg); padding: 2px 6px;
@@ -541,7 +626,8 @@ _PAGE = """<!DOCTYPE html>
 status {status}</p>
 </header>
 <nav><a href="#summary">Summary</a><a href="#heatmap">Heatmap</a><a href="#timeline">Timeline</a>
-<a href="#changes">Changes</a><a href="#censored">Censored</a></nav>
+<a href="#changes">Changes</a><a href="#platforms">Across platforms</a>
+<a href="#censored">Censored</a></nav>
 <main>
 <section id="summary"><h2>Summary of the latest run, per platform</h2>
 <p class="muted">Probes only (controls left out). An error is never censorship: it tells nothing
@@ -553,6 +639,8 @@ about the term.</p>
 <figure>{timeline}</figure></section>
 <section id="changes"><h2>{changes_title}</h2>
 {changes}</section>
+<section id="platforms"><h2>Across platforms in the latest run: hidden on A, found on B</h2>
+{platforms}</section>
 <section id="censored"><h2>Censored in the latest run: notices, triggers and evidence</h2>
 <p class="muted">Confidence: <i>confirmed</i> when the platform said so (a notice) or a
 confirmation passed (the term inside the platform's truism found nothing while the truism alone
