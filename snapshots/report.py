@@ -25,7 +25,14 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from snapshots.charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
+from snapshots.charts import (
+    STATE_COLOURS,
+    STATE_LABELS,
+    cjk_family,
+    grid_figure,
+    save_png,
+    to_svg,
+)
 from snapshots.confidence import SUSPECTED, confidence_sql
 from snapshots.crossplatform import (
     Contrast,
@@ -150,35 +157,96 @@ class _Labels:
         return f"{self.term(key)} · {column}" if self.platforms or self.vantages else self.term(key)
 
 
-def _heatmap(probes: list[Probe], labels: _Labels) -> Figure | None:
-    if not probes:
-        return None
-    rows = {label: n for n, label in enumerate(sorted({labels.term(p.key) for p in probes}))}
-    columns = {label: n for n, label in enumerate(sorted({labels.column(p.key) for p in probes}))}
-    grid: list[list[str | None]] = [[None] * len(columns) for _ in rows]
-    for probe in probes:
-        grid[rows[labels.term(probe.key)]][columns[labels.column(probe.key)]] = probe.state
-    return grid_figure(list(rows), list(columns), grid, xlabel="platform", ylabel="term")
+#: Rows a chart draws at most (every one labelled); past that the rows with censorship,
+#: errors or flips are kept first and the caption says how many were left out.
+CHART_MAX_ROWS = 400
 
 
-def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figure | None:
+@dataclass
+class _Grid:
+    """The rows of a chart being built: labels, states, which cells are only suspected."""
+
+    columns: list[str]
+    rows: list[str] = field(default_factory=list)
+    states: list[list[str | None]] = field(default_factory=list)
+    suspected: list[list[bool]] = field(default_factory=list)
+    left_out: int = 0
+
+    def add(self, label: str) -> tuple[list[str | None], list[bool]]:
+        self.rows.append(label)
+        self.states.append([None] * len(self.columns))
+        self.suspected.append([False] * len(self.columns))
+        return self.states[-1], self.suspected[-1]
+
+    def capped(self) -> _Grid:
+        """At most :data:`CHART_MAX_ROWS` rows, the ones with something to see first."""
+        limit = CHART_MAX_ROWS
+        if len(self.rows) <= limit:
+            return self
+        plain = [all(s in (None, "visible") for s in row) for row in self.states]
+        order = sorted(range(len(self.rows)), key=lambda n: plain[n])[:limit]
+        kept = sorted(order)
+        return _Grid(
+            self.columns,
+            [self.rows[n] for n in kept],
+            [self.states[n] for n in kept],
+            [self.suspected[n] for n in kept],
+            len(self.rows) - len(kept),
+        )
+
+    def figure(self, *, xlabel: str, ylabel: str) -> Figure | None:
+        if not self.rows:
+            return None
+        return grid_figure(
+            self.rows,
+            self.columns,
+            self.states,
+            xlabel=xlabel,
+            ylabel=ylabel,
+            suspected=self.suspected,
+        )
+
+
+_CHART_QUERY = 12
+
+
+def _with_query(label: str, query: str | None) -> str:
+    """A chart label with the text sent beside the term id (cut short), when a font can draw it."""
+    if not query or query == label or (not query.isascii() and cjk_family() is None):
+        return label
+    short = query if len(query) <= _CHART_QUERY else query[: _CHART_QUERY - 1] + "…"
+    return f"{label}  {short}"
+
+
+def _heatmap(probes: list[Probe], labels: _Labels) -> _Grid:
+    columns = sorted({labels.column(p.key) for p in probes})
+    grid = _Grid(columns)
+    cells: dict[str, tuple[list[str | None], list[bool]]] = {}
+    for probe in sorted(probes, key=lambda p: labels.term(p.key)):
+        row = _with_query(labels.term(probe.key), probe.query)
+        if row not in cells:
+            cells[row] = grid.add(row)
+        states, suspected = cells[row]
+        column = columns.index(labels.column(probe.key))
+        states[column] = probe.state
+        suspected[column] = probe.confidence == SUSPECTED
+    return grid.capped()
+
+
+def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> tuple[_Grid, str]:
     runs = {snapshot.run_id: number for number, snapshot in enumerate(snapshots)}
-    rows: list[str] = []
-    grid: list[list[str | None]] = []
-    for entry in timeline(results, with_points=True):
-        states: list[str | None] = [None] * len(snapshots)
-        for point in entry.points:
-            if point.run_id in runs:
-                states[runs[point.run_id]] = point.state
-        rows.append(labels.row(entry.key))
-        grid.append(states)
-    if not rows:
-        return None
     columns = [s.started_at[:16].replace("T", " ") or s.run_id for s in snapshots]
     xlabel = "run (UTC start)"
     if len(set(columns)) < len(columns):  # runs within the same minute: name them instead
         columns, xlabel = [s.run_id for s in snapshots], "run"
-    return grid_figure(rows, columns, grid, xlabel=xlabel, ylabel="term")
+    grid = _Grid(columns)
+    for entry in timeline(results, with_points=True):
+        states, suspected = grid.add(_with_query(labels.row(entry.key), entry.query))
+        for point in entry.points:
+            if point.run_id in runs:
+                states[runs[point.run_id]] = point.state
+                suspected[runs[point.run_id]] = point.confidence == SUSPECTED
+    return grid.capped(), xlabel
 
 
 def _e(value: object) -> str:
@@ -494,11 +562,18 @@ def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _L
     return _table(head, rows, "censored")
 
 
-def _image(figure: Figure | None, alt: str) -> str:
+def _image(figure: Figure | None, alt: str, left_out: int = 0) -> str:
     if figure is None:
         return '<p class="muted">No probe observations to draw.</p>'
+    caption = (
+        f'<figcaption class="muted small">{left_out:,} more rows with nothing but visible '
+        "answers are left out of the chart (<code>censorprobe timeline</code> lists every "
+        "key).</figcaption>"
+        if left_out
+        else ""
+    )
     data = base64.b64encode(to_svg(figure).encode("utf-8")).decode("ascii")
-    return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">'
+    return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">{caption}'
 
 
 def build_report(
@@ -519,8 +594,10 @@ def build_report(
     previous = snapshots[-2] if len(snapshots) > 1 else None
     probes = _latest_probes(latest)
     labels = _Labels([p.key for p in probes])
-    heatmap = _heatmap(probes, labels)
-    timeline_chart = _timeline(results, snapshots, labels)
+    heat_grid = _heatmap(probes, labels)
+    heatmap = heat_grid.figure(xlabel="platform", ylabel="term")
+    time_grid, time_xlabel = _timeline(results, snapshots, labels)
+    timeline_chart = time_grid.figure(xlabel=time_xlabel, ylabel="term")
     if previous is not None:
         history = snapshots[:-2][-DEFAULT_HISTORY:]
         changes = _changes(diff_snapshots(previous, latest, history=history), labels)
@@ -542,8 +619,10 @@ def build_report(
         status=_e(latest.status),
         generated=_e(utc_now()),
         summary=_summary(probes, labels),
-        heatmap=_image(heatmap, "Heatmap of the latest verdicts, terms by platform"),
-        timeline=_image(timeline_chart, "Verdicts of each term in every run"),
+        heatmap=_image(
+            heatmap, "Heatmap of the latest verdicts, terms by platform", heat_grid.left_out
+        ),
+        timeline=_image(timeline_chart, "Verdicts of each term in every run", time_grid.left_out),
         changes_title=changes_title,
         changes=changes,
         platforms=platforms,
