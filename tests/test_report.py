@@ -238,3 +238,34 @@ def test_saved_pages_fetch_nothing_when_opened(
     )
     render(leaky, tmp_path)
     assert "/logo.png" in asked
+
+
+def test_a_count_from_zero_is_not_a_percentage(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_snapshot(
+        results,
+        "a",
+        "2026-10-01T08:00:00.000Z",
+        [
+            probe("empty", "visible", count=0),
+            probe("lifted", "censored", signal="notice", count=0),
+            probe("grew", "visible", count=1000),
+        ],
+    )
+    write_snapshot(
+        results,
+        "b",
+        "2026-10-02T08:00:00.000Z",
+        [
+            probe("empty", "visible", count=246130),
+            probe("lifted", "visible", count=246130),
+            probe("grew", "visible", count=1600),
+        ],
+    )
+    page = write_report(results, tmp_path / "report.html").read_text(encoding="utf-8")
+    changes = page[page.index('<section id="changes">') : page.index('<section id="platforms">')]
+    assert "0 → 246,130" in changes and "+60%" in changes
+    assert "24613000" not in changes and "%" not in changes.replace("+60%", "")
+    result = diff_snapshots(results / "a", results / "b")
+    empty = next(c for c in result.changes if "/empty/" in c.key)
+    assert empty.kind == ChangeKind.COUNT_SHIFT and empty.shift is None
