@@ -25,10 +25,20 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from snapshots.charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
-from snapshots.diff import Change, ChangeKind, DiffResult, Side, diff_snapshots
+from snapshots.confidence import SUSPECTED, confidence_sql
+from snapshots.diff import (
+    APART,
+    DEFAULT_HISTORY,
+    Change,
+    ChangeKind,
+    DiffResult,
+    Side,
+    diff_snapshots,
+    shift_label,
+)
 from snapshots.duck import Query, connect
 from snapshots.evidence import read_exchange
-from snapshots.format import EVIDENCE, SnapshotError, utc_now
+from snapshots.format import EVIDENCE, Key, SnapshotError, utc_now
 from snapshots.store import Snapshot, find_snapshots
 from snapshots.timeline import state_of, timeline
 
@@ -49,13 +59,15 @@ class Probe:
 
     key: str
     term_id: str
-    term_text: str
+    #: The text sent (the variant's, ``法輪功`` for ``falun/traditional``).
+    query: str
     term_list: str
     variant: str
     platform: str
     vantage: str
     verdict: str
     signal: str | None
+    confidence: str | None
     error_kind: str | None
     result_count: int | None
     notice: str | None
@@ -86,15 +98,18 @@ def _latest_probes(snapshot: Snapshot) -> list[Probe]:
             "vantage",
             "verdict",
             "signal",
+            "confidence",
             "error",
             "result_count",
             "notice",
             "evidence",
+            "query",
         ],
     )
     sql = (
-        "SELECT key, term.id, coalesce(term.text, array_to_string(term.parts, ' ')), term.list,"
-        " term.variant, platform, vantage, verdict, signal, error.kind, result_count, notice,"
+        "SELECT key, term.id, coalesce(query, term.text, array_to_string(term.parts, ' ')),"
+        f" term.list, term.variant, platform, vantage, verdict, signal, {confidence_sql()},"
+        " error.kind, result_count, notice,"
         f' evidence."offset", evidence.sha256 FROM {source} ORDER BY key'
     )
     return [Probe(*row) for row in connect().execute(sql, query.parameters).fetchall()]
@@ -104,23 +119,23 @@ class _Labels:
     """Short row and column labels: only as much of the key as tells entries apart."""
 
     def __init__(self, keys: list[str]) -> None:
-        parts = [key.split("/") for key in keys]
-        self.lists = len({p[0] for p in parts if len(p) == 5}) > 1
-        self.platforms = len({p[3] for p in parts if len(p) == 5}) > 1
-        self.vantages = len({p[4] for p in parts if len(p) == 5}) > 1
+        parsed = [k for k in map(Key.parse, keys) if k is not None]
+        self.lists = len({k.list for k in parsed}) > 1
+        self.platforms = len({k.platform for k in parsed}) > 1
+        self.vantages = len({k.vantage for k in parsed}) > 1
 
     def term(self, key: str) -> str:
-        parts = key.split("/")
-        if len(parts) != 5:
+        parts = Key.parse(key)
+        if parts is None:
             return key
-        label = f"{parts[0]}/{parts[1]}" if self.lists else parts[1]
-        return label if parts[2] == "original" else f"{label} [{parts[2]}]"
+        label = f"{parts.list}/{parts.term}" if self.lists else parts.term
+        return label if parts.variant == "original" else f"{label} [{parts.variant}]"
 
     def column(self, key: str) -> str:
-        parts = key.split("/")
-        if len(parts) != 5:
+        parts = Key.parse(key)
+        if parts is None:
             return ""
-        return f"{parts[3]}@{parts[4]}" if self.vantages else parts[3]
+        return f"{parts.platform}@{parts.vantage}" if self.vantages else parts.platform
 
     def row(self, key: str) -> str:
         """A timeline row: the term, and where it was probed when that varies."""
@@ -163,12 +178,19 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _badge(state: str) -> str:
+def _badge(state: str, confidence: str | None = None) -> str:
+    """A state's coloured label; a suspected censorship is outlined and says so."""
     colour = STATE_COLOURS.get(state, STATE_COLOURS["censored"])
+    label = STATE_LABELS.get(state, state)
+    if confidence == SUSPECTED:
+        return (
+            f'<span class="badge suspected" style="border-color:{colour}">'
+            f"{_e(label)} · {SUSPECTED}</span>"
+        )
     dark = state in {"notice", "zero_results", "censored", "partial_notice"}
     return (
         f'<span class="badge" style="background:{colour};color:{"#fff" if dark else "#222"}">'
-        f"{_e(STATE_LABELS.get(state, state))}</span>"
+        f"{_e(label)}</span>"
     )
 
 
@@ -178,7 +200,7 @@ def _side(side: Side | None) -> str:
     count = (
         "" if side.result_count is None else f' <span class="muted">({side.result_count:,})</span>'
     )
-    return _badge(state_of(side.verdict, side.signal)) + count
+    return _badge(state_of(side.verdict, side.signal), side.confidence) + count
 
 
 def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
@@ -197,6 +219,7 @@ def _summary(probes: list[Probe]) -> str:
         counter[probe.verdict] += 1
         if probe.verdict == "censored":
             counter[f"signal:{probe.signal}"] += 1
+            counter[str(probe.confidence)] += 1
         elif probe.verdict == "error":
             counter[f"error:{probe.error_kind}"] += 1
     rows = []
@@ -214,6 +237,8 @@ def _summary(probes: list[Probe]) -> str:
                 str(c["probes"]),
                 str(c["visible"]),
                 str(c["censored"]),
+                str(c["confirmed"]),
+                str(c[SUSPECTED]),
                 _e(signals or "–"),
                 str(c["error"]),
                 _e(errors or "–"),
@@ -225,6 +250,8 @@ def _summary(probes: list[Probe]) -> str:
         "probes",
         "visible",
         "censored",
+        "confirmed",
+        SUSPECTED,
         "by signal",
         "errors",
         "by kind",
@@ -236,29 +263,56 @@ def _summary(probes: list[Probe]) -> str:
 def _changes(result: DiffResult, labels: _Labels) -> str:
     counts = result.counts()
     summary = " · ".join(f"{kind.replace('_', ' ')} <b>{n}</b>" for kind, n in counts.items())
-    head = ["change", "term", "where", f"before ({result.a})", f"after ({result.b})", "count shift"]
+    head = [
+        "change",
+        "term",
+        "query",
+        "where",
+        f"before ({result.a})",
+        f"after ({result.b})",
+        "count shift",
+    ]
+
+    def kind(change: Change) -> str:
+        label = change.kind.replace("_", " ")
+        if change.kind in APART and change.direction:
+            label += f" ({change.direction})"
+        return f'<span class="kind kind-{change.kind}">{_e(label)}</span>'
 
     def table(changes: list[Change]) -> str:
         return _table(
             head,
             [
                 [
-                    f'<span class="kind kind-{c.kind}">{_e(c.kind.replace("_", " "))}</span>',
+                    kind(c),
                     _e(labels.term(c.key)),
+                    f'<span lang="zh">{_e(c.query)}</span>',
                     _e(labels.column(c.key)),
                     _side(c.a),
                     _side(c.b),
-                    "" if c.shift is None else f"{c.shift:+.0%}",
+                    _e(shift_label(c.a, c.b)) if c.kind == ChangeKind.COUNT_SHIFT else "",
                 ]
                 for c in changes
             ],
         )
 
     inconclusive = result.of_kind(ChangeKind.INCONCLUSIVE)
+    apart = result.of_kind(*APART)
+    main = [c for c in result.changes if c.kind not in {ChangeKind.INCONCLUSIVE, *APART}]
     parts = [
         f"<p>Compared {result.compared:,} keys; {result.unchanged:,} unchanged. {summary}</p>",
-        table([c for c in result.changes if c.kind != ChangeKind.INCONCLUSIVE]),
+        '<p class="muted">Changes of censorship are counted between confirmed verdicts only.</p>',
+        table(main),
     ]
+    if apart:
+        history = ", ".join(result.history)
+        parts.append(
+            f"<h3>Listed apart: {len(apart)} suspected or unstable</h3>"
+            '<p class="muted">Suspected: a silent signal (zero results, soft) nobody confirmed '
+            "on a censored side. Unstable: the state went back and forth over the runs read"
+            f"{f' ({_e(history)})' if history else ''}. Neither is a change of censorship.</p>"
+            + table(apart)
+        )
     if inconclusive:
         parts.append(
             f"<details><summary>{len(inconclusive)} inconclusive (an error on either side: no "
@@ -339,15 +393,22 @@ def _trigger(record: dict[str, Any] | None) -> str:
     )
 
 
+def _confidence(confidence: str | None) -> str:
+    if confidence == SUSPECTED:
+        return f'<span class="suspected-text">{SUSPECTED}</span>'
+    return _e(confidence)
+
+
 def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
     budget = _Budget(EVIDENCE_BUDGET)
     isolated = snapshot.isolations()
     rows = [
         [
             _e(labels.term(p.key)),
-            f'<span lang="zh">{_e(p.term_text)}</span>',
+            f'<span lang="zh">{_e(p.query)}</span>',
             _e(labels.column(p.key)),
             _badge(p.state),
+            _confidence(p.confidence),
             "" if p.result_count is None else f"{p.result_count:,}",
             f'<span lang="zh">{_e(p.notice)}</span>'
             if p.notice
@@ -358,7 +419,17 @@ def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _L
         for p in probes
         if p.verdict == "censored"
     ]
-    head = ["term", "text", "where", "signal", "results", "notice", "trigger", "evidence"]
+    head = [
+        "term",
+        "query",
+        "where",
+        "signal",
+        "confidence",
+        "results",
+        "notice",
+        "trigger",
+        "evidence",
+    ]
     return _table(head, rows, "censored")
 
 
@@ -381,7 +452,8 @@ def build_report(results: Path) -> Report:
     heatmap = _heatmap(probes, labels)
     timeline_chart = _timeline(results, snapshots, labels)
     if previous is not None:
-        changes = _changes(diff_snapshots(previous, latest), labels)
+        history = snapshots[:-2][-DEFAULT_HISTORY:]
+        changes = _changes(diff_snapshots(previous, latest, history=history), labels)
         changes_title = f"Changes from {_e(previous.run_id)} to {_e(latest.run_id)}"
     else:
         changes = '<p class="muted">Only one snapshot: nothing to compare yet.</p>'
@@ -432,12 +504,15 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; 
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: var(--bg); font-weight: 600; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
-table.numbers td:nth-child(n+2):not(:nth-child(5)):not(:nth-child(7)) { text-align: right; }
+table.numbers td:nth-child(n+2):not(:nth-child(7)):not(:nth-child(9)) { text-align: right; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 10px; font-size: 12px;
          white-space: nowrap; }
+.badge.suspected { background: #fff; color: #222; border: 2px dashed; padding: 0 5px; }
 .kind { font-weight: 600; white-space: nowrap; }
 .kind-newly_censored { color: #b2182b; } .kind-no_longer_censored { color: #1a7f37; }
 .kind-signal_changed { color: #bc4c00; } .kind-inconclusive { color: var(--muted); }
+.kind-suspected, .kind-unstable, .suspected-text { color: #6e5400; }
+h3 { font-size: 15px; margin: 20px 0 4px; }
 .muted { color: var(--muted); } .small { font-size: 12px; } .warn { color: #b2182b; font-weight: 600; }
 code.cmd { display: block; font-size: 12px; background: var(--bg); padding: 2px 6px;
            border-radius: 4px; word-break: break-all; }
@@ -479,8 +554,11 @@ about the term.</p>
 <section id="changes"><h2>{changes_title}</h2>
 {changes}</section>
 <section id="censored"><h2>Censored in the latest run: notices, triggers and evidence</h2>
-<p class="muted">The trigger is the smallest set of words that is still censored
-(<code>run --isolate</code>), where the run isolated one.</p>
+<p class="muted">Confidence: <i>confirmed</i> when the platform said so (a notice) or a
+confirmation passed (the term inside the platform's truism found nothing while the truism alone
+did); <i>suspected</i> when the verdict rests on a silent signal nobody could confirm. The
+trigger is the smallest set of words that is still censored (<code>run --isolate</code>), where
+the run isolated one.</p>
 {censored}</section>
 <footer>Generated {generated} by censorprobe. This page loads nothing from the network.</footer>
 </main>

@@ -395,3 +395,29 @@ def test_isolation_through_real_adapters(start_testbed, personality: str, platfo
     assert result["trigger"] == ["习近平", "抗议"]
     assert result["signal"] in {"notice", "partial_notice", "zero_results"}
     assert result["queries"] == queries_sent(testbed)
+
+
+def test_the_testbed_reads_queries_of_any_length_by_get_and_post(start_testbed) -> None:
+    """5,000 Chinese characters are about 45,000 bytes of request line, past aiohttp's 8,190."""
+    import httpx
+
+    testbed = start_testbed(rules=RULES)
+    long = "天气很好" * 1250 + "习近平抗议"
+    answer = httpx.get(f"{testbed.url}/search", params={"q": long}, timeout=10)
+    assert answer.status_code == 200 and 'class="notice"' in answer.text
+    posted = httpx.post(f"{testbed.url}/search", data={"q": long}, timeout=10)
+    assert posted.status_code == 200 and 'class="notice"' in posted.text
+    assert [entry["method"] for entry in testbed.log] == ["GET", "POST"]
+    assert all(entry["query"] == long for entry in testbed.log)
+    baidu = start_testbed(rules=RULES, personality="baidu")
+    refused = httpx.post(f"{baidu.url}/s", data={"wd": "习近平抗议"}, timeout=10)
+    assert refused.status_code == 404  # Baidu's search is a GET: a form is not read
+
+
+def test_a_text_of_five_thousand_characters_is_isolated(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES)
+    text = "今天天气很好适合出门" * 250 + "回忆六四那天" + "大家一起吃牛肉面" * 200 + "坦克天安门"
+    assert len(text) > 4000
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", text)
+    assert code == 0, output
+    assert json.loads(output)["trigger"] == ["六四", "坦克", "天安门"]

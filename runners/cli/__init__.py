@@ -11,8 +11,10 @@ from runners.cli import keyword_import as _keyword_import  # noqa: F401 - regist
 from runners.cli.demo import demo_command
 from runners.cli.distributed import dispatch_command, worker_command
 from runners.cli.evidence import evidence_command
+from runners.cli.export import export_command
+from runners.cli.help_style import PlainHelpGroup
 from runners.cli.isolate import isolate_command
-from runners.cli.results import diff_command, export_command, report_command, timeline_command
+from runners.cli.results import diff_command, report_command, timeline_command
 from runners.cli.run import run_command
 from runners.cli.schedule import (
     daemon_command,
@@ -27,6 +29,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="censorprobe",
+    cls=PlainHelpGroup,
     help="Keyword censorship probes: which platforms hide which terms, how, from where, since when.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -42,6 +42,8 @@ class TermRef:
     parts: tuple[str, ...]
     category: str
     variant: str
+    tags: tuple[str, ...] = ()
+    note: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,6 +53,8 @@ class TermRef:
             "list": self.list,
             "category": self.category,
             "variant": self.variant,
+            "tags": list(self.tags),
+            "note": self.note,
         }
 
 
@@ -106,7 +110,16 @@ def _probes_of(
         query = Query.of(parts, separator)
         yield Probe(
             key=probe_key(list_id, entry.id, variant, platform, vantage),
-            term=TermRef(list_id, entry.id, query.text, parts, entry.category, variant),
+            term=TermRef(
+                list_id,
+                entry.id,
+                query.text,
+                parts,
+                entry.category,
+                variant,
+                tuple(entry.tags) if isinstance(entry, Term) else (),
+                entry.note,
+            ),
             platform=platform,
             vantage=vantage,
             query=query,
