@@ -39,6 +39,20 @@ class AdapterConfigError(RuntimeError):
     """The adapter cannot run at all (missing credentials, bad setting): raised before a run."""
 
 
+def body_text(response: httpx.Response) -> str:
+    """The body as text by its declared charset, or as UTF-8 where that charset is unusable.
+
+    A platform may declare any codec name Python knows (``charset=idna``, ``rot13``): httpx
+    then raises instead of decoding, and the page would read as unparseable.
+    """
+    if not response.content:
+        return ""
+    try:
+        return response.text
+    except (LookupError, UnicodeError, TypeError):
+        return response.content.decode("utf-8", errors="replace")
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """What is sent: the final text and, for a combination, its parts."""
@@ -222,7 +236,7 @@ class Adapter:
             return Outcome.failed(ErrorKind.PARSE, f"{type(exc).__name__}: {exc}")
 
     def _classify(self, query: Query, response: httpx.Response) -> Outcome:
-        body = response.text if response.content else ""
+        body = body_text(response)
         matched = self.fingerprints.first_match(response, body)
         if matched is not None:
             row, text = matched

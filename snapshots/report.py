@@ -462,7 +462,7 @@ def _decode(body: bytes, content_type: str) -> str:
     match = _CHARSET.search(content_type)
     try:
         return body.decode(match.group(1) if match else "utf-8", errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError, TypeError):  # charset=idna, rot13: not for text
         return body.decode("utf-8", errors="replace")
 
 
