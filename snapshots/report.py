@@ -492,7 +492,11 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
         f'<div class="muted small">{_e(snapshot.folder.name)}/{EVIDENCE} @ {probe.evidence_offset}'
         f" · sha256 {_e((probe.evidence_sha256 or '')[:16])}…</div>"
     )
-    stored = read_exchange(warc, probe.evidence_offset)
+    try:
+        stored = read_exchange(warc, probe.evidence_offset)
+    except SnapshotError as exc:
+        parts.append(f'<div class="muted">saved response unreadable: {_e(exc)}</div>')
+        return "".join(parts)
     size = len(stored.body)
     if not budget.take(size):
         parts.append('<div class="muted small">saved response too large to embed here</div>')

@@ -123,8 +123,8 @@ def show_command(
     warc = snapshot.folder / EVIDENCE
     try:
         stored = read_exchange(warc, reference["offset"])
-    except Exception as exc:  # warcio raises many kinds on a damaged file; all mean the same
-        raise fail(f"{warc}: no readable record at offset {reference['offset']} ({exc})") from None
+    except SnapshotError as exc:
+        raise fail(str(exc)) from None
     error = observation.get("error") or {}
     kind = error.get("kind", "") if isinstance(error, dict) else str(error)
     print(_printable(f"# {stored.key}  {stored.date}  {stored.target}"))
