@@ -313,7 +313,7 @@ class _ListReader:
         self.path = path
         self.stream = stream
         self.errors = _Errors(str(path))
-        self.reader = EventReader(stream)  # type: ignore[arg-type]
+        self.reader = EventReader(stream)
         self.ids = KeySet()
         self.repeated: list[tuple[str, int, str, int]] = []  # section, index, id, line
         self.terms: Spool[Term] = Spool()
@@ -387,7 +387,10 @@ class _ListReader:
 
     def _keep(self, section: str, index: int, line: int, entry: Term | Control) -> None:
         if not self.ids.claim(entry.id):
-            self.repeated.append((section, index, entry.id, line))
+            if len(self.repeated) < MAX_ERRORS:
+                self.repeated.append((section, index, entry.id, line))
+            else:
+                self.errors.more += 1
         if isinstance(entry, Term):
             self.terms.append(line, entry)
         else:

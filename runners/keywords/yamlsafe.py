@@ -19,7 +19,7 @@ import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -46,6 +46,12 @@ _PLAIN = (True, False)
 
 #: A path inside one value (mapping keys and sequence indexes) -> its 1-based line.
 Lines = dict[tuple[Any, ...], int]
+
+
+class Readable(Protocol):
+    """A binary stream, read in chunks."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class YamlSyntaxError(ValueError):
@@ -117,7 +123,7 @@ class EventReader:
     :func:`bad_character_line`).
     """
 
-    def __init__(self, source: str | IO[bytes]) -> None:
+    def __init__(self, source: str | Readable) -> None:
         self._loader = _LOADER(source)
         self._constructors = self._loader.yaml_constructors
         self._implicit = self._loader.yaml_implicit_resolvers  # first character -> resolvers
