@@ -126,6 +126,33 @@ def test_a_lone_snapshot_without_observations_still_makes_a_page(tmp_path: Path)
     assert not (tmp_path / "png" / "heatmap.png").exists()
 
 
+def test_confidence_is_shown_and_suspected_changes_are_listed_apart(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    soft = {"signal": "soft", "count": 3}
+    write_snapshot(
+        results,
+        "a",
+        "2026-10-01T08:00:00.000Z",
+        [probe("quiet", "visible", count=50), probe("loud", "visible", count=80)],
+    )
+    write_snapshot(
+        results,
+        "b",
+        "2026-10-02T08:00:00.000Z",
+        [probe("quiet", "censored", **soft), probe("loud", "censored", signal="notice")],
+    )
+    page = write_report(results, tmp_path / "report.html").read_text(encoding="utf-8")
+    changes = page[page.index('<section id="changes">') : page.index('<section id="censored">')]
+    main, apart = changes.split("Listed apart: 1 suspected or unstable")
+    assert "kind-newly_censored" in main and "词loud" in main and "词quiet" not in main
+    assert "suspected (newly censored)" in apart and "词quiet" in apart
+    assert 'class="badge suspected"' in apart
+    censored = page[page.index('<section id="censored">') :]
+    rows = {row.split("</td>")[0]: row for row in censored.split("<tr><td>")[1:]}
+    assert '<span class="suspected-text">suspected</span>' in rows["quiet"]
+    assert "<td>confirmed</td>" in rows["loud"]
+
+
 @needs_chromium
 def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     dom, shot = render(report, tmp_path)
@@ -211,3 +238,34 @@ def test_saved_pages_fetch_nothing_when_opened(
     )
     render(leaky, tmp_path)
     assert "/logo.png" in asked
+
+
+def test_a_count_from_zero_is_not_a_percentage(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_snapshot(
+        results,
+        "a",
+        "2026-10-01T08:00:00.000Z",
+        [
+            probe("empty", "visible", count=0),
+            probe("lifted", "censored", signal="notice", count=0),
+            probe("grew", "visible", count=1000),
+        ],
+    )
+    write_snapshot(
+        results,
+        "b",
+        "2026-10-02T08:00:00.000Z",
+        [
+            probe("empty", "visible", count=246130),
+            probe("lifted", "visible", count=246130),
+            probe("grew", "visible", count=1600),
+        ],
+    )
+    page = write_report(results, tmp_path / "report.html").read_text(encoding="utf-8")
+    changes = page[page.index('<section id="changes">') : page.index('<section id="platforms">')]
+    assert "0 → 246,130" in changes and "+60%" in changes
+    assert "24613000" not in changes and "%" not in changes.replace("+60%", "")
+    result = diff_snapshots(results / "a", results / "b")
+    empty = next(c for c in result.changes if "/empty/" in c.key)
+    assert empty.kind == ChangeKind.COUNT_SHIFT and empty.shift is None

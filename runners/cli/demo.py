@@ -16,6 +16,7 @@ from runners.isolation.driver import isolate_snapshot
 from runners.plan.config import RunConfig
 from runners.plan.planner import make_plan
 from snapshots.diff import diff_snapshots
+from snapshots.format import Key
 from testbed import TestbedConfig, load_rules, serve_in_thread
 
 _REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
@@ -70,6 +71,7 @@ def _isolate(folder: Path, config: RunConfig) -> None:
     records = asyncio.run(isolate_snapshot(folder, config))
     console.print("what triggers the censorship of each combination or long text (epoch 2):")
     for record in records:
-        term = record["key"].split("/")[1]
+        key = Key.parse(record["key"])
+        term = key.term if key else record["key"]
         found = " + ".join(record["trigger"]) if record["trigger"] else record["error"]
         console.print(f"  {term}: {found} ({record['queries']} queries)")
