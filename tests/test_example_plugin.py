@@ -72,11 +72,14 @@ def _run(site: Path, *args: str, cwd: Path | None = None) -> subprocess.Complete
     )  # fmt: skip
 
 
-def _kit(site: Path, cwd: Path, *names: str) -> tuple[int, str, list[tuple[str, str, str]]]:
-    """Run the kit over ``names`` as a package does: exit code, output, and each kit test's
-    outcome, name and parameters."""
+def _kit(
+    site: Path, cwd: Path, *names: str, paths: tuple[str, ...] = ()
+) -> tuple[int, str, list[tuple[str, str, str]]]:
+    """Run the kit over ``names`` (and the tests under ``paths``) as a package does: exit code,
+    output, and each kit test's outcome, name and parameters."""
     options = [arg for name in names for arg in ("--censorprobe-adapter", name)]
-    result = _run(site, "-m", "pytest", "-rA", "-p", "no:cacheprovider", *options, cwd=cwd)
+    args = ("-m", "pytest", "-rA", "-p", "no:cacheprovider", *options, *paths)
+    result = _run(site, *args, cwd=cwd)
     output = result.stdout + result.stderr
     pattern = r"^(PASSED|FAILED) \S*::TestAdapterContract::(\w+)\[(.*?)\]( - .*)?$"
     ran = [match[:3] for match in re.findall(pattern, output, re.MULTILINE)]
@@ -93,9 +96,11 @@ def test_the_installed_plugin_is_registered_with_its_own_fixtures(site: Path) ->
 
 
 def test_the_plugin_package_passes_the_kit(site: Path, tmp_path: Path) -> None:
-    """From a checkout of the plugin, with censorprobe installed: the whole kit, and it passes."""
+    """From a checkout of the plugin, with censorprobe installed: the whole kit, and it passes
+    (with no paths given, the kit alone: the package's own tests are not run)."""
     checkout = tmp_path / "censorprobe-example"
     shutil.copytree(PLUGIN, checkout, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    (checkout / "test_own.py").write_text("def test_own():\n    raise AssertionError('ran')\n")
     code, output, ran = _kit(site, checkout, "censorprobe_example")
     assert code == 0, output
     assert {test for _, test, _ in ran} == KIT_TESTS
@@ -105,12 +110,14 @@ def test_the_plugin_package_passes_the_kit(site: Path, tmp_path: Path) -> None:
 
 def test_the_kit_fails_a_broken_adapter(site: Path, tmp_path: Path) -> None:
     """An adapter that reads every page as results, ignores base_url and cites no sources:
-    the kit names each of these, and passes what is right."""
+    the kit names each of these, and passes what is right (besides the tests it was given)."""
     (tmp_path / "broken_site.py").write_text(BROKEN, encoding="utf-8")
     (tmp_path / "tests" / "fixtures" / "broken_site").mkdir(parents=True)
     (tmp_path / "tests" / "fixtures" / "broken_site" / "page.html").write_text("<p>hi</p>")
-    code, output, ran = _kit(site, tmp_path, "broken_site")
+    (tmp_path / "test_own.py").write_text("def test_own():\n    pass\n")
+    code, output, ran = _kit(site, tmp_path, "broken_site", paths=("test_own.py",))
     assert code == 1, output
+    assert re.search(r"^PASSED test_own.py::test_own$", output, re.MULTILINE), output
     assert sorted(ran) == [
         ("FAILED", "test_a_page_from_another_site_is_a_parse_error", "broken_site"),
         ("FAILED", "test_classify_survives_anything", "broken_site"),

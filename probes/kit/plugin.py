@@ -2,10 +2,10 @@
 
 ``pytest --censorprobe-adapter NAME`` runs the kit over the adapter NAME (a registered name,
 or a module whose adapters are taken; repeat the option for more), reading recordings under
-``--censorprobe-fixtures`` (default: ``tests/fixtures`` under pytest's rootdir), besides
-whatever tests pytest collects anyway. Without the option the plugin does nothing, and this
-module imports nothing beyond pytest, so any pytest run where censorprobe is installed is
-unaffected.
+``--censorprobe-fixtures`` (default: ``tests/fixtures`` under pytest's rootdir). With no
+paths on the command line only the kit runs; with paths, the kit runs besides them. Without
+the option the plugin does nothing, and this module imports nothing beyond pytest, so any
+pytest run where censorprobe is installed is unaffected.
 """
 
 from __future__ import annotations
@@ -60,5 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetError as exc:
         raise pytest.UsageError(f"--censorprobe-adapter: {exc}") from None
     module = str(Path(selected.__file__).resolve())
-    if module not in config.args:
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [module]  # no paths given: the kit alone, not the testpaths too
+    elif module not in config.args:
         config.args.append(module)
