@@ -96,6 +96,6 @@ def test_every_error_kind_and_signal_is_documented() -> None:
     from probes.outcome import ErrorKind, Signal
 
     for document in ("results/README.md", "docs/architecture.md"):
-        text = (REPO / document).read_text(encoding="utf-8")
+        text = (ROOT / document).read_text(encoding="utf-8")
         for value in [*ErrorKind, *Signal]:
             assert f"`{value.value}`" in text, f"{document} does not document {value.value}"
