@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from adapter_kit import fixture_bytes, run_case
 from aiohttp import web
 from support import REPO, manifest, observations, only_run, write_list
 
 from probes.contract import Adapter, Case, Query
+from probes.kit.checks import fixture_bytes, run_case
 from probes.outcome import ErrorKind, Verdict
 from probes.platforms.testbed import TestbedAdapter
 from probes.registry import adapters
@@ -39,6 +39,7 @@ from runners.execution.fetch import MAX_REDIRECTS
 from runners.execution.prober import Attempted, Prober
 from runners.plan.config import RunConfig
 
+FIXTURES = REPO / "tests" / "fixtures"
 CAP = RunConfig.model_fields["max_body_bytes"].default
 PAGE = (REPO / "tests" / "fixtures" / "testbed" / "visible.html").read_bytes()
 CHUNK = b"\0" * 2**16
@@ -403,7 +404,7 @@ CASES = [
     (cls, case)
     for _, cls in sorted(adapters().items())
     for case in cls.cases
-    if (cls.fixture_dir() / case.fixture).is_file()
+    if (cls.fixture_dir(FIXTURES) / case.fixture).is_file()
 ]
 
 
@@ -424,7 +425,7 @@ def test_every_case_reads_through_a_real_exchange_as_the_adapter_reads_it() -> N
                 config = _config(site.url, max_attempts=1, max_retry_after=0)
                 async with Prober(adapter, config, keep_exchanges=False) as prober:
                     real = (await prober.probe(Query(case.query))).outcome
-                alone = run_case(cls, case)
+                alone = run_case(cls, case, cls.fixture_dir(FIXTURES))
                 read = (real.verdict, real.signal, real.error, real.result_count)
                 if read != (alone.verdict, alone.signal, alone.error, alone.result_count):
                     differences.append(
@@ -438,5 +439,5 @@ def test_every_case_reads_through_a_real_exchange_as_the_adapter_reads_it() -> N
 
 def _served(cls: type[Adapter], case: Case) -> dict[str, Any]:
     headers = {"Content-Type": "application/octet-stream", **dict(case.headers)}
-    body = fixture_bytes(cls.fixture_dir() / case.fixture)
+    body = fixture_bytes(cls.fixture_dir(FIXTURES) / case.fixture)
     return {"status": case.status, "headers": headers, "body": body}
