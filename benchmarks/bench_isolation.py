@@ -15,7 +15,9 @@ are uniform over 2 to 6 characters (``uniform``, the default) or follow the leng
 8,229 parts of the baidu, bilibili and sogou rule lists of Citizen Lab's "Missing Links" (2023;
 ``measured``). The floor is the entropy of what must be found (Shannon: a call answers yes or
 no): the number of parts (2 bits), their lengths and where they lie (``log2 comb(free + 1,
-parts)``), less what repeated strings spare, plus the first call (the whole text).
+parts)``), less what repeated strings spare, plus the first call (the whole text). Ours is
+measured blind and with priors from every list (its rules are random strings: the lists teach
+nothing about them, so this shows what priors cost when they are wrong).
 
 ``words``: the rules of Citizen Lab's published lists (``search/rules/*.txt`` of
 citizenlab/chat-censorship, CC BY-NC-SA: read at run time from ``shared/samples`` beside the
