@@ -42,8 +42,11 @@ _TEMPER = 0.6  # likelihood ratios are raised to this power: the models are roug
 _INSIDE_WORD = 0.25  # weight of a part that starts (or ends) inside one of jieba's words
 _SMOOTHING = 1.0  # pseudo-count of the part bigrams (backed off to the filler's characters)
 _UNSEEN = 1e-7  # probability of a character the dictionary never has
-_CHANCE = 3000.0  # weight of a string present by chance (once, wherever it lies), per its shape
-_LEARNT = 3.0  # weight of a part found on the platform itself, against one of a list
+# Weight of a string present by chance (once, wherever it lies), by its shape, per character of
+# the text: the longer the text, the likelier its rule is one whose parts are common strings.
+_CHANCE = 3.0
+_LEARNT = 3.0
+_RAREST = 3  # words of the dictionary less frequent than this are left out of the filler  # weight of a part found on the platform itself, against one of a list
 
 
 @cache
@@ -72,7 +75,11 @@ class _Filler:
         starts: Counter[str] = Counter()
         ends: Counter[str] = Counter()
         pairs: Counter[str] = Counter()
-        for word, frequency in jieba_dictionary():
+        # The tokenizer's table (loaded from jieba's cache) holds the dictionary's words and,
+        # with frequency 0, their prefixes; the rarest words change nothing that matters here.
+        for word, frequency in _tokenizer().FREQ.items():
+            if frequency < _RAREST:
+                continue
             for char in word:
                 chars[char] += frequency
             starts[word[0]] += frequency
@@ -244,7 +251,7 @@ class Layout:
                 weight = ratio**_TEMPER * start_factor * end_factor
                 totals[piece] = totals.get(piece, 0.0) + weight
                 if piece not in last:  # by chance: the rule's parts are common strings
-                    chance = _CHANCE * (lengths[length] * exp(log_part)) ** _TEMPER
+                    chance = _CHANCE * size * (lengths[length] * exp(log_part)) ** _TEMPER
                     totals[piece] += chance
                 last[piece] = start
         spans: list[dict[int, float]] = [{} for _ in range(size)]
