@@ -56,7 +56,7 @@ def export_command(
     runs: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[RUN]...",
+            metavar="RUN",
             help="Snapshots (path, run id, `latest`, `previous`); none: every one.",
         ),
     ] = None,
