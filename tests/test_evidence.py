@@ -6,11 +6,14 @@ import gzip
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from snapshot_maker import probe, write_snapshot
 from support import cli, observations, only_run, run_on_testbed, write_list
+from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
+from runners.cli import app
 from snapshots.evidence import EvidenceWriter, Exchange, Redactor
 from testbed import Action, Rule, RuleBook
 
@@ -115,11 +118,45 @@ def test_evidence_sha256_matches_the_body(start_testbed, tmp_path: Path) -> None
         assert bodies[o["key"]] == o["evidence"]["sha256"]
 
 
+def _evidence(*args: str | Path) -> tuple[int, str]:
+    """``censorprobe evidence ARGS`` in this process: exit code and everything printed."""
+    ran = CliRunner().invoke(app, ["evidence", *map(str, args)])
+    assert ran.exception is None or isinstance(ran.exception, SystemExit), ran.exception
+    return ran.exit_code, ran.output
+
+
+def _recorded(results: Path, exchange: Exchange) -> dict[str, Any]:
+    """A snapshot whose one probe has ``exchange`` as its evidence, written by the real writer."""
+    observation = probe("bread", "visible", count=1)
+    folder = write_snapshot(results, "run", "2026-10-01T08:00:00.000Z", [])
+    writer = EvidenceWriter(folder / "evidence.warc.gz")
+    observation["evidence"] = writer.write(exchange, observation["key"]).to_json()
+    writer.close()
+    line = {"run_id": "run", "started_at": "2026-10-01T08:00:01.000Z", **observation}
+    with (folder / "observations.jsonl").open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(line) + "\n")
+    return observation
+
+
+def _exchange(header: str = "plain", body: str = "<title>面包</title>") -> Exchange:
+    return Exchange(
+        method="GET",
+        url="https://weibo.example/search?q=x",
+        request_headers=[("Accept", "*/*")],
+        status=200,
+        reason="OK",
+        http_version="HTTP/1.1",
+        response_headers=[("X-Title", header)],
+        body=body.encode(),
+    )
+
+
 def test_evidence_says_no_such_run(tmp_path: Path) -> None:
     (tmp_path / "results").mkdir()
-    shown = cli("evidence", "nope", "t/x/original/testbed/local", "--results", tmp_path / "results")
-    assert shown.returncode == 1 and "no such run 'nope'" in shown.stderr
-    assert "Traceback" not in shown.stderr
+    code, output = _evidence(
+        "nope", "t/x/original/testbed/local", "--results", tmp_path / "results"
+    )
+    assert code == 1 and "no such run 'nope'" in output
 
 
 def test_evidence_finds_controls_and_confirmation_probes(start_testbed, tmp_path: Path) -> None:
@@ -133,64 +170,39 @@ def test_evidence_finds_controls_and_confirmation_probes(start_testbed, tmp_path
     key = controls[0]["key"]
     checks = sorted(o["check"] for o in controls if o["key"] == key)
     assert len(checks) >= 2, "controls open and close the window"
-    last = cli("evidence", folder.name, key, "--results", out)
-    assert last.returncode == 0, last.stderr
-    assert f"control, check {checks[-1]} (checks " in last.stdout and "200 OK" in last.stdout
-    first = cli("evidence", "show", folder.name, key, "--check", str(checks[0]), "--results", out)
-    assert first.returncode == 0 and f"control, check {checks[0]}" in first.stdout
+    code, last = _evidence(folder.name, key, "--results", out)
+    assert code == 0, last
+    assert f"control, check {checks[-1]} (checks " in last and "200 OK" in last
+    code, first = _evidence("show", folder.name, key, "--check", checks[0], "--results", out)
+    assert code == 0 and f"control, check {checks[0]}" in first
     wanted = next(o for o in every if o["key"] == key and o["check"] == checks[0])
-    assert wanted["evidence"]["sha256"] in first.stdout
-    none = cli("evidence", folder.name, key, "--check", "99", "--results", out)
-    assert none.returncode == 1 and "no check 99" in none.stderr
+    assert wanted["evidence"]["sha256"] in first
+    code, none = _evidence(folder.name, key, "--check", "99", "--results", out)
+    assert code == 1 and "no check 99" in none
     june4 = next(o for o in every if o["term"]["id"] == "june4")
     assert june4["confirmation"]["probes"], june4
     step = june4["confirmation"]["probes"][0]
-    shown = cli("evidence", "latest", f"{june4['key']}#{step['role']}", "--results", out)
-    assert shown.returncode == 0, shown.stderr
-    assert f"confirmation probe {step['role']}" in shown.stdout
-    assert step["evidence"]["sha256"] in shown.stdout
+    code, shown = _evidence("latest", f"{june4['key']}#{step['role']}", "--results", out)
+    assert code == 0, shown
+    assert f"confirmation probe {step['role']}" in shown
+    assert step["evidence"]["sha256"] in shown
 
 
 def test_evidence_escapes_terminal_control_characters(tmp_path: Path) -> None:
     """A page whose body and headers carry terminal escapes is printed inert."""
     hostile = "\x1b]0;pwned\x07\x1b[2J"
-    observation = probe("bread", "visible", count=1)
-    folder = write_snapshot(tmp_path / "results", "run", "2026-10-01T08:00:00.000Z", [])
-    writer = EvidenceWriter(folder / "evidence.warc.gz")
-    exchange = Exchange(
-        method="GET",
-        url="https://weibo.example/search?q=x",
-        request_headers=[("Accept", "*/*")],
-        status=200,
-        reason="OK",
-        http_version="HTTP/1.1",
-        response_headers=[("X-Title", hostile)],
-        body=f"<title>{hostile}</title>".encode(),
-    )
-    observation["evidence"] = writer.write(exchange, observation["key"]).to_json()
-    writer.close()
-    with (folder / "observations.jsonl").open("a", encoding="utf-8") as stream:
-        stream.write(
-            json.dumps({"run_id": "run", "started_at": "2026-10-01T08:00:01.000Z", **observation})
-            + "\n"
-        )
-    shown = cli("evidence", "run", observation["key"], "--body", "--results", tmp_path / "results")
-    assert shown.returncode == 0, shown.stderr
-    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
-    assert shown.stdout.count("\\x1b]0;pwned\\x07\\x1b[2J") == 2  # header and body, escaped
+    recorded = _recorded(tmp_path / "results", _exchange(hostile, f"<title>{hostile}</title>"))
+    code, shown = _evidence("run", recorded["key"], "--body", "--results", tmp_path / "results")
+    assert code == 0, shown
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert shown.count("\\x1b]0;pwned\\x07\\x1b[2J") == 2  # header and body, escaped
 
 
-def test_evidence_names_a_damaged_warc(start_testbed, tmp_path: Path) -> None:
-    testbed = start_testbed(rules=RULES)
-    out = tmp_path / "results"
-    run_on_testbed(write_list(tmp_path / "l.yaml", TERMS), testbed.url, out, check=True)
-    folder = only_run(out)
-    xi = next(o for o in observations(folder) if o["term"]["id"] == "xi")
-    warc = folder / "evidence.warc.gz"
+def test_evidence_names_a_damaged_warc(tmp_path: Path) -> None:
+    recorded = _recorded(tmp_path / "results", _exchange())
+    warc = tmp_path / "results" / "run" / "evidence.warc.gz"
     data = bytearray(warc.read_bytes())
-    offset = xi["evidence"]["offset"]
-    data[offset : offset + 40] = b"\0" * 40
+    data[0:40] = b"\0" * 40
     warc.write_bytes(bytes(data))
-    shown = cli("evidence", folder.name, xi["key"], "--results", out)
-    assert shown.returncode == 1 and f"no readable record at offset {offset}" in shown.stderr
-    assert "Traceback" not in shown.stderr
+    code, shown = _evidence("run", recorded["key"], "--results", tmp_path / "results")
+    assert code == 1 and "no readable record at offset 0" in shown

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 import surt as surt_library
+from snapshot_maker import probe, write_snapshot
 from support import cli, observations, only_run, run_on_testbed, write_list
+from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
+from runners.cli import app
 from snapshots.wacz import surt
 from testbed import Action, Rule, RuleBook
 
@@ -166,13 +169,15 @@ def test_surt_matches_the_surt_library(url: str) -> None:
     assert surt(url) == surt_library.surt(url)
 
 
-def test_pack_refuses_what_it_cannot_pack(start_testbed, tmp_path: Path) -> None:
+def test_pack_refuses_what_it_cannot_pack(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    keywords = write_list(tmp_path / "l.yaml", [("bread", "面包")])
-    run_on_testbed(keywords, start_testbed().url, results, "--no-evidence", check=True)
-    folder = only_run(results)
-    ran = cli("evidence", "pack", folder.name, "-o", tmp_path / "x.wacz", "--results", results)
-    assert ran.returncode == 1 and "no evidence.warc.gz" in ran.stderr
-    missing = cli("evidence", "pack", "nope", "--results", results)
-    assert missing.returncode == 1 and "no such run 'nope'" in missing.stderr
+    write_snapshot(results, "bare", "2026-10-01T08:00:00.000Z", [probe("bread", "visible")])
+    app_runner = CliRunner()
+    ran = app_runner.invoke(
+        app,
+        ["evidence", "pack", "bare", "-o", str(tmp_path / "x.wacz")] + ["--results", str(results)],
+    )
+    assert ran.exit_code == 1 and "no evidence.warc.gz" in ran.output
+    missing = app_runner.invoke(app, ["evidence", "pack", "nope", "--results", str(results)])
+    assert missing.exit_code == 1 and "no such run 'nope'" in missing.output
     assert not (tmp_path / "x.wacz").exists()

@@ -11,8 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from snapshot_maker import probe, write_snapshot
 from support import cli, observations, only_run, run_on_testbed, write_list
+from typer.testing import CliRunner
 
+from runners.cli import app
 from testbed import Action, Rule, RuleBook
 
 #: The toplevel keys of OONI's base data format and what each holds, from the "Specification"
@@ -119,15 +122,18 @@ def test_ooni_measurements_match_the_base_data_format(start_testbed, tmp_path: P
     assert xi["test_keys"]["verdict"] == "censored" and xi["test_keys"]["signal"] == "notice"
 
 
-def test_a_corrupt_line_is_named_and_the_rest_written(start_testbed, tmp_path: Path) -> None:
+def test_a_corrupt_line_is_named_and_the_rest_written(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    keywords = write_list(tmp_path / "l.yaml", [("bread", "面包")])
-    run_on_testbed(keywords, start_testbed().url, results, check=True)
-    path = only_run(results) / "observations.jsonl"
+    folder = write_snapshot(
+        results, "run", "2026-10-01T08:00:00.000Z", [probe("a", "visible"), probe("b", "visible")]
+    )
+    path = folder / "observations.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text(lines[0] + "[1, 2]\n" + "".join(lines[1:]), encoding="utf-8")
     out = tmp_path / "m.jsonl"
-    ran = cli("export", "--format", "ooni", "-o", out, "--results", results)
-    assert ran.returncode == 0, ran.stderr
-    assert f"{path}:2: not a JSON object" in ran.stderr
-    assert len(out.read_text(encoding="utf-8").splitlines()) == len(lines)
+    ran = CliRunner().invoke(
+        app, ["export", "--format", "ooni", "-o", str(out)] + ["--results", str(results)]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert f"{path}:2: not a JSON object" in ran.output
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 2

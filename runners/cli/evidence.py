@@ -154,6 +154,7 @@ def pack_command(
     """Pack RUN's evidence as a WACZ (WARC + CDXJ index + pages + datapackage.json)."""
     snapshot = _open_run(run_id, results)
     target = out or Path(f"{snapshot.run_id}.wacz")
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         packed = pack_wacz(snapshot, target)
     except SnapshotError as exc:
