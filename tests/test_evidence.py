@@ -65,10 +65,11 @@ def test_warc_holds_each_exchange_without_secrets(start_testbed, tmp_path: Path)
     with warc.open("rb") as stream:
         records = list(ArchiveIterator(stream))
     kinds = [(r.rec_type, r.rec_headers.get_header("WARC-Censorprobe-Key")) for r in records]
-    assert len(kinds) == 2 * len(observations(folder, controls=True))
+    assert kinds[0] == ("warcinfo", None)
+    assert len(kinds) == 1 + 2 * len(observations(folder, controls=True))
     assert all(
         r.rec_headers.get_header("WARC-Date") and r.rec_headers.get_header("WARC-Target-URI")
-        for r in records
+        for r in records[1:]
     )
 
 

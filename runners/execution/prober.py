@@ -72,7 +72,7 @@ class Prober:
     ) -> None:
         self.adapter = adapter
         self.config = config
-        self.redactor = Redactor().with_params(config.redact_params)
+        self.redactor = Redactor().with_params(config.redact_params).with_headers(config.headers)
         self.keep_exchanges = config.evidence if keep_exchanges is None else keep_exchanges
         self.pacer: Pacer = pacer or default_pacer(adapter, config)
         self.stop = stop or asyncio.Event()
