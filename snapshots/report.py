@@ -498,8 +498,17 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
     try:
         stored = read_exchange(warc, probe.evidence_offset)
     except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on a corrupt record
-        problem = f"{warc}@{probe.evidence_offset}: unreadable WARC record ({type(exc).__name__})"
-        parts.append(f'<div class="warn small">{_e(problem)}</div>')
+        problem = f"unreadable WARC record ({type(exc).__name__})"
+    else:
+        problem = (
+            ""
+            if stored.key == probe.key
+            else f"the record there is not this key's ({stored.key!r})"
+        )
+    if problem:
+        parts.append(
+            f'<div class="warn small">{_e(warc)}@{probe.evidence_offset}: {_e(problem)}</div>'
+        )
         return "".join(parts)
     size = len(stored.body)
     if not budget.take(size):

@@ -236,7 +236,9 @@ def _hostile_page(host: str) -> bytes:
 </body></html>""".encode()
 
 
-def _report_with_evidence(results: Path, body: bytes) -> None:
+def _report_with_evidence(
+    results: Path, body: bytes, content_type: str = "text/html; charset=utf-8"
+) -> None:
     folder = write_snapshot(results, "run", "2026-10-01T08:00:00.000Z", [])
     exchange = Exchange(
         "GET",
@@ -245,7 +247,7 @@ def _report_with_evidence(results: Path, body: bytes) -> None:
         200,
         "OK",
         "HTTP/1.1",
-        [("Content-Type", "text/html; charset=utf-8")],
+        [("Content-Type", content_type)],
         body,
     )
     writer = EvidenceWriter(folder / "evidence.warc.gz")
@@ -331,3 +333,19 @@ def test_a_count_from_zero_is_not_a_percentage(tmp_path: Path) -> None:
     result = diff_snapshots(results / "a", results / "b")
     empty = next(c for c in result.changes if "/empty/" in c.key)
     assert empty.kind == ChangeKind.COUNT_SHIFT and empty.shift is None
+
+
+def test_a_bad_charset_or_a_corrupt_record_does_not_stop_the_report(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    # The platform declared a codec that is no text encoding.
+    _report_with_evidence(results, "<p>根据相关法律法规</p>".encode(), "text/html; charset=idna")
+    warc = results / "run" / "evidence.warc.gz"
+    page = write_report(results, tmp_path / "idna.html").read_text(encoding="utf-8")
+    assert "根据相关法律法规" in html.unescape(page)
+    for corrupt, problem in (
+        (b"not a WARC at all", "the record there is not this key&#x27;s (&#x27;&#x27;)"),
+        (b"garbage" * 10, "unreadable WARC record (ArchiveLoadFailed)"),
+    ):
+        warc.write_bytes(corrupt)
+        page = write_report(results, tmp_path / "corrupt.html").read_text(encoding="utf-8")
+        assert f"evidence.warc.gz@0: {problem}" in page
