@@ -22,6 +22,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from snapshots.format import SnapshotError
+
 if TYPE_CHECKING:  # only the runner hands responses over; readers never load httpx
     import httpx
 
@@ -195,11 +197,28 @@ class StoredExchange:
 
 
 def read_exchange(path: Path, offset: int) -> StoredExchange:
-    """The response record at ``offset`` and the request record after it."""
+    """The response record at ``offset`` and the request record after it.
+
+    A damaged file (warcio and zlib raise many kinds of errors on one) is a
+    :class:`SnapshotError` naming the file and offset, so readers can show it and go on.
+    """
+    try:
+        return _read_exchange(path, offset)
+    except SnapshotError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every way a damaged record fails means the same
+        raise SnapshotError(
+            f"{path}: no readable record at offset {offset} ({type(exc).__name__})"
+        ) from None
+
+
+def _read_exchange(path: Path, offset: int) -> StoredExchange:
     with path.open("rb") as stream:
         stream.seek(offset)
         records = iter(ArchiveIterator(stream))
-        response = next(records)
+        response = next(records, None)
+        if response is None:
+            raise SnapshotError(f"{path}: no WARC record at offset {offset}")
         body = response.content_stream().read()
         response_head = response.http_headers.to_str() if response.http_headers else ""
         request = next(records, None)

@@ -72,7 +72,7 @@ OBSERVATION_FIELDS: dict[str, str] = {
     "check": "INTEGER",
     "term": (
         "STRUCT(id VARCHAR, text VARCHAR, parts VARCHAR[], list VARCHAR, category VARCHAR,"
-        " variant VARCHAR)"
+        " variant VARCHAR, tags VARCHAR[], note VARCHAR)"
     ),
     "query": "VARCHAR",
     "platform": "VARCHAR",

@@ -465,7 +465,7 @@ def _decode(body: bytes, content_type: str) -> str:
     match = _CHARSET.search(content_type)
     try:
         return body.decode(match.group(1) if match else "utf-8", errors="replace")
-    except (LookupError, UnicodeError, ValueError, TypeError):
+    except (LookupError, UnicodeError, ValueError, TypeError):  # charset=idna, rot13 ...
         return body.decode("utf-8", errors="replace")
 
 
@@ -497,18 +497,14 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
     )
     try:
         stored = read_exchange(warc, probe.evidence_offset)
-    except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on a corrupt record
-        problem = f"unreadable WARC record ({type(exc).__name__})"
-    else:
+    except SnapshotError as exc:
+        parts.append(f'<div class="muted">saved response unreadable: {_e(exc)}</div>')
+        return "".join(parts)
+    if stored.key != probe.key:
         problem = (
-            ""
-            if stored.key == probe.key
-            else f"the record there is not this key's ({stored.key!r})"
+            f"{warc}@{probe.evidence_offset}: the record there is another key's ({stored.key!r})"
         )
-    if problem:
-        parts.append(
-            f'<div class="warn small">{_e(warc)}@{probe.evidence_offset}: {_e(problem)}</div>'
-        )
+        parts.append(f'<div class="muted">saved response unreadable: {_e(problem)}</div>')
         return "".join(parts)
     size = len(stored.body)
     if not budget.take(size):

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from pathlib import Path
 
+from snapshot_maker import probe, write_snapshot
 from support import cli, observations, only_run, run_on_testbed, write_list
 from warcio.archiveiterator import ArchiveIterator
 
-from snapshots.evidence import Redactor
+from snapshots.evidence import EvidenceWriter, Exchange, Redactor
 from testbed import Action, Rule, RuleBook
 
-RULES = RuleBook((Rule(parts=("习近平",), action=Action.NOTICE),))
+RULES = RuleBook(
+    (
+        Rule(parts=("习近平",), action=Action.NOTICE),
+        Rule(parts=("六四",), action=Action.ZERO_RESULTS),
+    )
+)
 TERMS = [("xi", "习近平"), ("bread", "面包")]
 
 
@@ -106,3 +113,84 @@ def test_evidence_sha256_matches_the_body(start_testbed, tmp_path: Path) -> None
         }
     for o in observations(folder):
         assert bodies[o["key"]] == o["evidence"]["sha256"]
+
+
+def test_evidence_says_no_such_run(tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    shown = cli("evidence", "nope", "t/x/original/testbed/local", "--results", tmp_path / "results")
+    assert shown.returncode == 1 and "no such run 'nope'" in shown.stderr
+    assert "Traceback" not in shown.stderr
+
+
+def test_evidence_finds_controls_and_confirmation_probes(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    out = tmp_path / "results"
+    terms = [*TERMS, ("june4", "六四")]
+    run_on_testbed(write_list(tmp_path / "l.yaml", terms), testbed.url, out, check=True)
+    folder = only_run(out)
+    every = observations(folder, controls=True)
+    controls = [o for o in every if o["role"] == "control"]
+    key = controls[0]["key"]
+    checks = sorted(o["check"] for o in controls if o["key"] == key)
+    assert len(checks) >= 2, "controls open and close the window"
+    last = cli("evidence", folder.name, key, "--results", out)
+    assert last.returncode == 0, last.stderr
+    assert f"control, check {checks[-1]} (checks " in last.stdout and "200 OK" in last.stdout
+    first = cli("evidence", "show", folder.name, key, "--check", str(checks[0]), "--results", out)
+    assert first.returncode == 0 and f"control, check {checks[0]}" in first.stdout
+    wanted = next(o for o in every if o["key"] == key and o["check"] == checks[0])
+    assert wanted["evidence"]["sha256"] in first.stdout
+    none = cli("evidence", folder.name, key, "--check", "99", "--results", out)
+    assert none.returncode == 1 and "no check 99" in none.stderr
+    june4 = next(o for o in every if o["term"]["id"] == "june4")
+    assert june4["confirmation"]["probes"], june4
+    step = june4["confirmation"]["probes"][0]
+    shown = cli("evidence", "latest", f"{june4['key']}#{step['role']}", "--results", out)
+    assert shown.returncode == 0, shown.stderr
+    assert f"confirmation probe {step['role']}" in shown.stdout
+    assert step["evidence"]["sha256"] in shown.stdout
+
+
+def test_evidence_escapes_terminal_control_characters(tmp_path: Path) -> None:
+    """A page whose body and headers carry terminal escapes is printed inert."""
+    hostile = "\x1b]0;pwned\x07\x1b[2J"
+    observation = probe("bread", "visible", count=1)
+    folder = write_snapshot(tmp_path / "results", "run", "2026-10-01T08:00:00.000Z", [])
+    writer = EvidenceWriter(folder / "evidence.warc.gz")
+    exchange = Exchange(
+        method="GET",
+        url="https://weibo.example/search?q=x",
+        request_headers=[("Accept", "*/*")],
+        status=200,
+        reason="OK",
+        http_version="HTTP/1.1",
+        response_headers=[("X-Title", hostile)],
+        body=f"<title>{hostile}</title>".encode(),
+    )
+    observation["evidence"] = writer.write(exchange, observation["key"]).to_json()
+    writer.close()
+    with (folder / "observations.jsonl").open("a", encoding="utf-8") as stream:
+        stream.write(
+            json.dumps({"run_id": "run", "started_at": "2026-10-01T08:00:01.000Z", **observation})
+            + "\n"
+        )
+    shown = cli("evidence", "run", observation["key"], "--body", "--results", tmp_path / "results")
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert shown.stdout.count("\\x1b]0;pwned\\x07\\x1b[2J") == 2  # header and body, escaped
+
+
+def test_evidence_names_a_damaged_warc(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    out = tmp_path / "results"
+    run_on_testbed(write_list(tmp_path / "l.yaml", TERMS), testbed.url, out, check=True)
+    folder = only_run(out)
+    xi = next(o for o in observations(folder) if o["term"]["id"] == "xi")
+    warc = folder / "evidence.warc.gz"
+    data = bytearray(warc.read_bytes())
+    offset = xi["evidence"]["offset"]
+    data[offset : offset + 40] = b"\0" * 40
+    warc.write_bytes(bytes(data))
+    shown = cli("evidence", folder.name, xi["key"], "--results", out)
+    assert shown.returncode == 1 and f"no readable record at offset {offset}" in shown.stderr
+    assert "Traceback" not in shown.stderr

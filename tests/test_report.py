@@ -342,10 +342,7 @@ def test_a_bad_charset_or_a_corrupt_record_does_not_stop_the_report(tmp_path: Pa
     warc = results / "run" / "evidence.warc.gz"
     page = write_report(results, tmp_path / "idna.html").read_text(encoding="utf-8")
     assert "根据相关法律法规" in html.unescape(page)
-    for corrupt, problem in (
-        (b"not a WARC at all", "the record there is not this key&#x27;s (&#x27;&#x27;)"),
-        (b"garbage" * 10, "unreadable WARC record (ArchiveLoadFailed)"),
-    ):
+    for corrupt in (b"not a WARC at all", b"garbage" * 10):
         warc.write_bytes(corrupt)
         page = write_report(results, tmp_path / "corrupt.html").read_text(encoding="utf-8")
-        assert f"evidence.warc.gz@0: {problem}" in page
+        assert re.search(r"saved response unreadable: [^<]*evidence\.warc\.gz", page)

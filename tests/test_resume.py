@@ -177,3 +177,52 @@ def test_sigterm_interrupts_cleanly_and_resume_completes(start_testbed, tmp_path
     assert all(o["controls"]["closing"] > o["controls"]["opening"] for o in done)
     assert cli("run", "--resume", "term", "--out", out).returncode == 0
     assert len(observations(out / "term")) == len(TERMS)
+
+
+def test_two_resumes_at_once_one_is_refused(start_testbed, tmp_path: Path) -> None:
+    """Two `--resume` of one killed run start together: one writes it, the other is refused."""
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS[:120])
+    out = tmp_path / "results"
+    jsonl = out / "twice" / "observations.jsonl"
+    first = _start(
+        [
+            "run",
+            str(keyword_list),
+            "--platform",
+            "testbed",
+            "--base-url",
+            testbed.url,
+            "--rate",
+            "40",
+            "--run-id",
+            "twice",
+            "--out",
+            str(out),
+        ]
+    )
+    assert _kill_after(first, jsonl, 10, time.monotonic() + 60)
+    before = len(testbed.log)
+    resumes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "runners.cli", "run", "--resume", "twice", "--out", str(out)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [process.communicate(timeout=120) for process in resumes]
+    codes = sorted(process.returncode for process in resumes)
+    assert codes == [0, 1], ended
+    refused = next(
+        err for process, (_, err) in zip(resumes, ended, strict=True) if process.returncode == 1
+    )
+    assert "another censorprobe process" in refused and "is writing this run" in refused
+    keys = [o["key"] for o in observations(out / "twice")]
+    assert len(keys) == len(set(keys)) == 120
+    assert manifest(out / "twice")["status"] == "complete"
+    controls = {"天气", "牛肉面", "足球"}
+    sent = [entry["query"] for entry in testbed.log[before:] if entry["query"] not in controls]
+    assert sent and len(sent) == len(set(sent)), "the refused resume sent probes too"

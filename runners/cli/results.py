@@ -1,4 +1,4 @@
-"""``censorprobe diff | timeline | export | report``: the researcher's side of the results."""
+"""``censorprobe diff | timeline | report``: the researcher's side of the results."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ from snapshots.diff import (
     shift_label,
     vantages,
 )
-from snapshots.export import export_observations
 from snapshots.filters import Filters
 from snapshots.store import Snapshot, SnapshotError, find_snapshots, resolve_snapshot
 from snapshots.tabular import markdown_table, write_csv
@@ -50,7 +49,6 @@ from snapshots.timeline import (
 __all__ = [
     "EXIT_CHANGED",
     "diff_command",
-    "export_command",
     "print_diff",
     "report_command",
     "timeline_command",
@@ -126,11 +124,6 @@ class DiffFormat(StrEnum):
 class TimelineFormat(StrEnum):
     table = "table"
     json = "json"
-    csv = "csv"
-
-
-class ExportFormat(StrEnum):
-    parquet = "parquet"
     csv = "csv"
 
 
@@ -441,33 +434,6 @@ def timeline_command(
             console.print("no probe observations match")
             return
         _print_timeline(collected)
-
-
-def export_command(
-    runs: Annotated[
-        list[str] | None,
-        typer.Argument(help="Snapshots (path, run id, `latest`, `previous`); none: every one."),
-    ] = None,
-    output: Annotated[ExportFormat, typer.Option("--format", help="File format.")] = (
-        ExportFormat.parquet
-    ),
-    out: Annotated[
-        Path | None, typer.Option(help="Output file (default: observations.parquet or .csv).")
-    ] = None,
-    results: ResultsOption = Path("results"),
-) -> None:
-    """Write the observations of snapshots as one flat table (OONI-style column names)."""
-    try:
-        chosen: list[Snapshot] = (
-            [resolve_snapshot(name, results) for name in runs] if runs else find_snapshots(results)
-        )
-    except SnapshotError as exc:
-        raise fail(str(exc)) from None
-    if not chosen:
-        raise fail(f"no snapshots under {results}")
-    target = out or Path(f"observations.{output.value}")
-    rows = export_observations(chosen, target, output.value)
-    console.print(f"wrote {rows} observations of {len(chosen)} snapshot(s) to {target}")
 
 
 def write_report(

@@ -205,15 +205,40 @@ def _manifest(plan: Plan) -> dict[str, Any]:
     return {
         "tool": TOOL,
         "adapters": {name: adapter.version for name, adapter in plan.adapters.items()},
-        "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
+        **_settings(plan),
         "lists": [
             {"id": loaded.content.id, "path": str(loaded.path), "sha256": loaded.sha256}
             for loaded in plan.lists
         ],
         "vantage": plan.config.vantage,
         "shard": plan.config.shard,
+    }
+
+
+def _settings(plan: Plan) -> dict[str, Any]:
+    """What a resume may change: the endpoints and the config, as the manifest keeps them."""
+    return {
+        "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
         "config": plan.config.public(),
     }
+
+
+def _resumed(plan: Plan, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest fields a resume of ``plan`` changes; refuses other keyword lists."""
+    _check_same_lists(plan, manifest)
+    now = _settings(plan)
+    config = now["config"]
+    stored = manifest.get("config") or {}
+    changed = {name: value for name, value in config.items() if stored.get(name) != value}
+    endpoints = {
+        name: url
+        for name, url in now["endpoints"].items()
+        if (manifest.get("endpoints") or {}).get(name) != url
+    }
+    if not changed and not endpoints:
+        return {}
+    change = {"at": utc_now(), "config": changed, "endpoints": endpoints}
+    return {**now, "changes": [*manifest.get("changes", []), change]}
 
 
 def open_snapshot(
@@ -222,23 +247,34 @@ def open_snapshot(
     run_id: str | None,
     resume: bool,
     manifest_extra: dict[str, Any] | None = None,
+    *,
+    reask: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[SnapshotWriter, EvidenceWriter | None]:
-    """Create (or reopen, checking the lists are unchanged) a run's snapshot and its WARC."""
+    """Create (or reopen, checking the lists are unchanged) a run's snapshot and its WARC.
+
+    A resume that changes the endpoints or the config (a new ``--base-url`` ...) records the
+    change in the manifest's ``changes``. ``reask``: see :meth:`SnapshotWriter.reopen`.
+    """
     results.mkdir(parents=True, exist_ok=True)
     if resume:
         assert run_id is not None
-        writer = SnapshotWriter.reopen(results, run_id)
-        _check_same_lists(plan, writer.manifest)
+        writer = SnapshotWriter.reopen(
+            results, run_id, update=lambda manifest: _resumed(plan, manifest), reask=reask
+        )
     else:
         manifest = {**_manifest(plan), **(manifest_extra or {})}
         writer = SnapshotWriter.create(results, run_id or new_run_id(), manifest)
-    evidence = (
-        EvidenceWriter(
-            writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
+    try:
+        evidence = (
+            EvidenceWriter(
+                writer.folder / EVIDENCE, truncate_at=writer.evidence_end if resume else None
+            )
+            if plan.config.evidence
+            else None
         )
-        if plan.config.evidence
-        else None
-    )
+    except BaseException:
+        writer.close()
+        raise
     return writer, evidence
 
 
@@ -250,9 +286,13 @@ async def execute(
     resume: bool = False,
     on_observation: ObservationHook | None = None,
     stop: asyncio.Event | None = None,
+    manifest_extra: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Run (or resume) the plan into ``results/<run-id>/``. Never raises for what a platform does."""
-    writer, evidence = open_snapshot(plan, results, run_id, resume)
+    """Run (or resume) the plan into ``results/<run-id>/``. Never raises for what a platform does.
+
+    ``manifest_extra`` goes into a new run's manifest (a profile's run records its profile).
+    """
+    writer, evidence = open_snapshot(plan, results, run_id, resume, manifest_extra)
     config = plan.config
     ctx = _Context(config, writer, evidence, on_observation, stop or asyncio.Event())
     runs = [

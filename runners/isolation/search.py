@@ -49,6 +49,10 @@ from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from math import perm
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runners.isolation.priors import Layout, Priors
 
 __all__ = [
     "AsyncOracle",
@@ -99,6 +103,7 @@ _PARTS_WEIGHTS = (0.0, 0.43, 0.32, 0.13, 0.12)  # index: number of parts
 _MORE_PARTS_DECAY = 0.3
 _MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
+_BLIND_SHARE = 0.1  # with priors: share of the weights left to the blind model above
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ def isolate(
     budget: int | None = None,
     known: Sequence[Query] = (),
     earlier: Sequence[Query] = (),
+    priors: Priors | None = None,
 ) -> Isolation:
     """Isolate the rule that censors ``text``, calling ``oracle`` at most ``budget`` times.
 
@@ -145,10 +151,12 @@ def isolate(
     is not, the search starts afresh). Then the whole text is sent; when it is not censored
     the result is ``Isolation(None, 1)`` (an empty text is not sent at all). With several rules
     in the text, the one isolated is always the same: a known one, else the one left standing
-    longest as the text is cut from the left. Raises :class:`BudgetExceeded` instead of a call
-    past the budget; whatever ``oracle`` raises propagates.
+    longest as the text is cut from the left. ``priors`` (:mod:`runners.isolation.priors`) say
+    where parts are likely: they change which queries are asked, never the trigger found.
+    Raises :class:`BudgetExceeded` instead of a call past the budget; whatever ``oracle`` raises
+    propagates.
     """
-    session = _Session(_search(text, known, earlier), budget)
+    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
     while session.pending is not None:
         session.answer(oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
@@ -161,12 +169,17 @@ async def isolate_async(
     budget: int | None = None,
     known: Sequence[Query] = (),
     earlier: Sequence[Query] = (),
+    priors: Priors | None = None,
 ) -> Isolation:
     """:func:`isolate` with an oracle that is awaited, one call at a time."""
-    session = _Session(_search(text, known, earlier), budget)
+    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
     while session.pending is not None:
         session.answer(await oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
+
+
+def _layout(text: str, priors: Priors | None) -> Layout | None:
+    return priors.layout(text) if priors is not None and text else None
 
 
 class _Session:
@@ -218,7 +231,7 @@ def _query(*fragments: str) -> Query:
 
 
 def _search(
-    text: str, known: Sequence[Query], earlier: Sequence[Query]
+    text: str, known: Sequence[Query], earlier: Sequence[Query], layout: Layout | None
 ) -> Generator[Query, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
     trigger and whether it is a known one."""
@@ -233,16 +246,17 @@ def _search(
     if not (yield _query(text)):
         return None, False
     found: list[str] = []
-    rest = text  # found + rest is censored
+    offset = 0  # found + text[offset:] is censored
     while True:
-        start = yield from _part_start(found, rest, len(text))
+        rest = text[offset:]
+        start = yield from _part_start(found, rest, len(text), _Place(layout, offset))
         if start == len(rest):  # found alone is censored
             return tuple(found), False
-        end = yield from _part_end(found, rest, start)
+        end = yield from _part_end(found, rest, start, _Place(layout, offset))
         found.append(rest[start:end])
         if end == len(rest):  # found + rest[start:] is censored: nothing is missing
             return tuple(found), False
-        rest = rest[start + 1 :]
+        offset += start + 1
 
 
 def _present(triggers: Sequence[Query], text: str) -> Iterator[Query]:
@@ -261,23 +275,44 @@ def _still_minimal(trigger: Query) -> _Question:
     return True
 
 
-def _part_start(found: list[str], rest: str, text_length: int) -> _Ask:
+@dataclass(frozen=True)
+class _Place:
+    """The priors of the text (None: none) and where ``rest`` begins in it."""
+
+    layout: Layout | None
+    offset: int
+
+
+def _part_start(found: list[str], rest: str, text_length: int, place: _Place) -> _Ask:
     """Largest ``i`` with ``found + rest[i:]`` censored, or ``len(rest)`` if ``found`` is.
 
     Bisects for the first cut that is *not* censored, ``i + 1``; the cut ``len(rest) + 1``
     stands for "even ``found`` alone is censored". The part sought is the first of the ``r``
     still missing: if they lie anywhere in ``rest``, it starts at a share ``x`` of it with
-    density ``r * (1 - x) ** (r - 1)``.
+    density ``r * (1 - x) ** (r - 1)``; with priors, each lies at a place with the weight of
+    the parts starting there, and the first of ``r`` at ``i`` with ``G(i) ** r - G(i + 1) ** r``
+    (``G``: the share of the weight at or after ``i``), mixed with the blind density.
     """
     size = len(rest)
-    missing = _parts_missing(len(found), size / text_length)
+    layout = place.layout
+    masses = layout.masses[place.offset :] if layout else ()
+    whole = sum(layout.masses) if layout else 0.0
+    left = sum(masses) / whole if layout and whole else size / text_length
+    missing = _parts_missing(len(found), left, layout)
     done = missing.pop(0, 0.0)
-    first = [
-        sum(chance * r * (1.0 - start / size) ** (r - 1) for r, chance in missing.items())
-        for start in range(size)
-    ]
-    scale = (1.0 - done) / (sum(first) or 1.0)
-    weights = [0.0, *(weight * scale for weight in first), done]
+    first = _normal(
+        [
+            sum(chance * r * (1.0 - start / size) ** (r - 1) for r, chance in missing.items())
+            for start in range(size)
+        ]
+    )
+    if layout and sum(masses):
+        informed = _first_of(masses, missing)
+        first = [
+            _BLIND_SHARE * a + (1.0 - _BLIND_SHARE) * b
+            for a, b in zip(first, informed, strict=True)
+        ]
+    weights = [0.0, *(weight * (1.0 - done) for weight in first), done]
 
     def clean(cut: int) -> _Question:
         return not (yield _query(*found, rest[cut:]))
@@ -286,7 +321,27 @@ def _part_start(found: list[str], rest: str, text_length: int) -> _Ask:
     return cut - 1
 
 
-def _parts_missing(found: int, left: float) -> dict[int, float]:
+def _normal(weights: list[float]) -> list[float]:
+    total = sum(weights)
+    return [weight / total for weight in weights] if total else weights
+
+
+def _first_of(masses: Sequence[float], missing: dict[int, float]) -> list[float]:
+    """How likely the first of the parts missing starts at each place, each part lying at a
+    place with the likelihood of its mass."""
+    total = sum(masses)
+    tail = [0.0] * (len(masses) + 1)
+    for at in range(len(masses) - 1, -1, -1):
+        tail[at] = tail[at + 1] + masses[at] / total
+    return _normal(
+        [
+            sum(chance * (tail[at] ** r - tail[at + 1] ** r) for r, chance in missing.items())
+            for at in range(len(masses))
+        ]
+    )
+
+
+def _parts_missing(found: int, left: float, layout: Layout | None) -> dict[int, float]:
     """How likely each number of parts still missing is, the share ``left`` of the text being
     what remains to search after the ``found`` parts found so far.
 
@@ -294,32 +349,46 @@ def _parts_missing(found: int, left: float) -> dict[int, float]:
     ``left`` with likelihood ``k! / (k - found)! * left ** (k - found)``, times the prior of ``k``.
     """
     likelihood = {
-        missing: _parts_weight(found + missing) * perm(found + missing, found) * left**missing
+        missing: _parts_weight(found + missing, layout)
+        * perm(found + missing, found)
+        * left**missing
         for missing in range(0 if found else 1, _MOST_MISSING + 1)
     }
     total = sum(likelihood.values())
     return {missing: weight / total for missing, weight in likelihood.items()}
 
 
-def _parts_weight(parts: int) -> float:
+def _parts_weight(parts: int, layout: Layout | None) -> float:
     if parts < len(_PARTS_WEIGHTS):
-        return _PARTS_WEIGHTS[parts]
-    return _PARTS_WEIGHTS[-1] * _MORE_PARTS_DECAY ** (parts - len(_PARTS_WEIGHTS) + 1)
+        weight = _PARTS_WEIGHTS[parts]
+    else:
+        weight = _PARTS_WEIGHTS[-1] * _MORE_PARTS_DECAY ** (parts - len(_PARTS_WEIGHTS) + 1)
+    if layout and layout.sizes:  # half what the lists say
+        return 0.5 * weight + 0.5 * layout.sizes.get(parts, 0.0)
+    return weight
 
 
-def _part_end(found: list[str], rest: str, start: int) -> _Ask:
+def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     """Smallest ``j`` with ``found + {rest[start:j], rest[start + 1:]}`` censored.
 
     ``found + rest[start + 1:]`` is not censored, so neither is that query while
     ``rest[start:j]`` lies inside ``rest[start + 1:]`` or inside a part found: such ends are
     skipped without asking. (With the part found last, this is the paper's rule that the next
-    part ends after the last one.)
+    part ends after the last one.) With priors, the weights of the parts starting there, mixed
+    with the blind lengths.
     """
     tail = rest[start + 1 :]
     low = start
     while low + 1 < len(rest) and any(rest[start : low + 1] in piece for piece in (tail, *found)):
         low += 1
-    weights = [0.0] * start + [_length_weight(length) for length in range(len(rest) - start + 1)]
+    weights = [0.0] * start + _normal(
+        [_length_weight(length) for length in range(len(rest) - start + 1)]
+    )
+    spans = place.layout.spans[place.offset + start] if place.layout else {}
+    informed = sum(spans.values())
+    for length, weight in spans.items():
+        weights[start + length] *= _BLIND_SHARE
+        weights[start + length] += (1.0 - _BLIND_SHARE) * weight / informed
 
     def censored(end: int) -> _Question:
         return (yield _query(*found, rest[start:end], tail))

@@ -7,7 +7,7 @@ to keep. ``censorprobe schedule`` turns it into systemd, cron or GitHub Actions 
 ``censorprobe run-profile`` runs it once, and ``censorprobe daemon`` runs it on its cadence.
 
 ```yaml
-name: cn-core-6h                  # letters, digits, . _ - ; prefixes every run id
+name: cn-core-6h                  # letters, digits, . _ - ; prefixes run ids, kept in manifests
 lists: [../cn-core.yaml]          # paths relative to this file
 platforms: [weibo, baidu]
 base_urls: {weibo: https://mirror.example}     # optional
@@ -37,6 +37,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -51,6 +52,7 @@ from snapshots.format import SnapshotError, read_manifest
 from snapshots.writer import new_run_id
 
 __all__ = [
+    "PROFILE_FIELD",
     "Cadence",
     "Pacing",
     "Profile",
@@ -67,6 +69,8 @@ __all__ = [
 ]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+#: The manifest field naming the profile a run belongs to (what retention and resume go by).
+PROFILE_FIELD = "profile"
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -144,6 +148,8 @@ class Profile(_Strict):
     retention: Retention = Retention()
     #: The folder of the profile file; paths in the profile are relative to it.
     root: Path = Field(default=Path("."), exclude=True)
+    #: The profile file and the line of ``vantage.headers``, for the error of a missing file.
+    _headers_at: tuple[str, int] = PrivateAttr(default=("profile", 1))
 
     @field_validator("cadence")
     @classmethod
@@ -193,7 +199,7 @@ def load_profile(path: Path | str) -> Profile:
             [KeywordError(where, marked.line_of(["root"]), "root", "unknown field")]
         )
     try:
-        return Profile.model_validate({**marked.data, "root": path.resolve().parent})
+        profile = Profile.model_validate({**marked.data, "root": path.resolve().parent})
     except ValidationError as exc:
         errors = []
         for error in exc.errors():
@@ -205,6 +211,8 @@ def load_profile(path: Path | str) -> Profile:
                 message = "unknown field (check the spelling; see runners/scheduling/profiles.py)"
             errors.append(KeywordError(where, marked.line_of(loc), field_name(loc), message))
         raise ProfileInvalid(errors) from None
+    profile._headers_at = (where, marked.line_of(["vantage", "headers"]))
+    return profile
 
 
 def to_run_config(profile: Profile) -> RunConfig:
@@ -217,24 +225,39 @@ def to_run_config(profile: Profile) -> RunConfig:
         burst=profile.pacing.burst,
         concurrency=profile.pacing.concurrency,
         proxy=profile.vantage.proxy,
-        headers=read_headers(profile.headers_path()),
+        headers=_read_headers(profile),
     )
 
 
+def _read_headers(profile: Profile) -> dict[str, str]:
+    """The headers file, read at each run; a missing one names the profile's line."""
+    path = profile.headers_path()
+    try:
+        return read_headers(path)
+    except OSError as exc:
+        where, line = profile._headers_at
+        message = f"cannot read {path}: {exc.strerror}"
+        raise ProfileInvalid([KeywordError(where, line, "vantage.headers", message)]) from None
+
+
 def profile_runs(profile: Profile) -> list[tuple[Path, dict[str, Any]]]:
-    """This profile's snapshots (run ids ``<name>-<UTC time>-<hex>``), oldest first."""
+    """This profile's snapshots, oldest first: those whose manifest names it as ``profile``.
+
+    Never matched by folder name: profiles ``cn`` and ``cn-core`` may share one folder.
+    """
     out = profile.output_dir
     if not out.is_dir():
         return []
     runs = []
     for folder in out.iterdir():
-        if not folder.is_dir() or not folder.name.startswith(profile.name + "-"):
+        if not folder.is_dir():
             continue
         try:
             manifest = read_manifest(folder)
         except (SnapshotError, ValueError):
             continue
-        runs.append((folder, manifest))
+        if manifest.get(PROFILE_FIELD) == profile.name:
+            runs.append((folder, manifest))
     runs.sort(key=lambda item: (str(item[1].get("started_at") or ""), item[0].name))
     return runs
 
@@ -306,6 +329,7 @@ async def run_profile_async(
             run_id=new_profile_run_id(profile),
             stop=stop,
             on_observation=on_observation,
+            manifest_extra={PROFILE_FIELD: profile.name},
         )
     if result.status == "complete":
         apply_retention(profile)
