@@ -6,9 +6,9 @@ online contacts no one (not even the platforms whose saved pages it embeds).
 
 Evidence: each censored observation shows the ``censorprobe evidence ... --body`` command
 that prints the raw exchange, the WARC file and offset, and, within a size budget, the saved
-response itself. HTML responses are shown in a sandboxed ``<iframe srcdoc>``: no scripts run,
-and the page's policy (inherited by ``srcdoc`` frames) blocks the images and styles the saved
-page would otherwise fetch from the platform. Other responses (JSON APIs) are shown as text.
+response itself. HTML responses are shown made inert (:mod:`snapshots.inert`: rebuilt without
+any element or attribute that can fetch, in a sandboxed ``<iframe srcdoc>`` with its own
+``default-src 'none'`` policy) and as source text; other responses (JSON APIs) as text.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from snapshots.diff import (
 from snapshots.duck import Query, connect
 from snapshots.evidence import read_exchange
 from snapshots.format import EVIDENCE, Key, SnapshotError, utc_now
+from snapshots.inert import inert_frame
 from snapshots.store import Snapshot, find_snapshots
 from snapshots.timeline import state_of, timeline
 
@@ -459,10 +460,12 @@ def _content_type(head: str, body: bytes) -> str:
 
 
 def _decode(body: bytes, content_type: str) -> str:
+    """The body as text by its declared charset; UTF-8 when that is unknown or not a text
+    encoding (``charset=idna``, ``charset=base64`` ...)."""
     match = _CHARSET.search(content_type)
     try:
         return body.decode(match.group(1) if match else "utf-8", errors="replace")
-    except (LookupError, UnicodeError, TypeError):  # charset=idna, rot13: not for text
+    except (LookupError, UnicodeError, ValueError, TypeError):  # charset=idna, rot13 ...
         return body.decode("utf-8", errors="replace")
 
 
@@ -497,19 +500,28 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
     except SnapshotError as exc:
         parts.append(f'<div class="muted">saved response unreadable: {_e(exc)}</div>')
         return "".join(parts)
+    if stored.key != probe.key:
+        problem = (
+            f"{warc}@{probe.evidence_offset}: the record there is another key's ({stored.key!r})"
+        )
+        parts.append(f'<div class="muted">saved response unreadable: {_e(problem)}</div>')
+        return "".join(parts)
     size = len(stored.body)
     if not budget.take(size):
         parts.append('<div class="muted small">saved response too large to embed here</div>')
         return "".join(parts)
     content_type = _content_type(stored.response_head, stored.body)
     text = _decode(stored.body, content_type)
+    source = f"<pre>{_e(text[:_TEXT_PREVIEW])}</pre>"
     if "html" in content_type:
         view = (
-            f'<iframe sandbox="" referrerpolicy="no-referrer" loading="lazy" '
-            f'title="saved response" srcdoc="{html.escape(text, quote=True)}"></iframe>'
+            inert_frame(text)
+            + '<div class="muted small">shown without its images, scripts, styles and links '
+            "(nothing is fetched)</div>"
+            + f"<details><summary>source as text</summary>{source}</details>"
         )
     else:
-        view = f"<pre>{_e(text[:_TEXT_PREVIEW])}</pre>"
+        view = source
     parts.append(f"<details><summary>saved response ({size:,} bytes)</summary>{view}</details>")
     return "".join(parts)
 
@@ -688,7 +700,8 @@ img.chart { max-width: 100%; height: auto; border: 1px solid var(--line); border
             background: #fff; }
 details summary { cursor: pointer; color: #0969da; font-size: 12px; }
 iframe { width: 100%; height: 320px; border: 1px solid var(--line); background: #fff; }
-pre { max-height: 320px; overflow: auto; background: var(--bg); padding: 8px; font-size: 12px; }
+pre { max-height: 320px; overflow: auto; background: var(--bg); padding: 8px; font-size: 12px;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
 """
 
