@@ -52,6 +52,7 @@ from snapshots.writer import SnapshotWriteError
 
 __all__ = [
     "EXIT_INTERRUPTED",
+    "MAX_ERROR_SHARE",
     "EXIT_INVALID",
     "EXIT_NOTHING_USEFUL",
     "EXIT_NOT_WRITTEN",

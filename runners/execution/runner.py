@@ -279,7 +279,9 @@ def _manifest(plan: Plan) -> dict[str, Any]:
 def _settings(plan: Plan) -> dict[str, Any]:
     """What a resume may change: the endpoints and the config, as the manifest keeps them."""
     return {
-        "endpoints": {name: adapter.base_url for name, adapter in plan.adapters.items()},
+        "endpoints": {
+            name: plan.config.redact(adapter.base_url) for name, adapter in plan.adapters.items()
+        },
         "config": plan.config.public(),
     }
 
