@@ -35,6 +35,11 @@ def check_conduct(config: RunConfig, adapters: Mapping[str, Adapter]) -> None:
         if is_loopback(url):
             continue
         where = f"{name} ({config.redact(url)})"
+        asked = ", ".join(
+            f"{label} {value}"
+            for label, value in (("rate", config.rate), ("burst", config.burst))
+            if value is not None
+        )
         if config.rate == 0:
             raise ValueError(
                 f"--rate 0 (unpaced) is only for loopback endpoints, not {where}; "
@@ -46,7 +51,7 @@ def check_conduct(config: RunConfig, adapters: Mapping[str, Adapter]) -> None:
         )
         if faster and not config.faster_than_polite:
             raise ValueError(
-                f"{where}: rate {config.rate}/s, burst {config.burst} is above its polite "
+                f"{where}: {asked} is above its polite "
                 f"pacing ({polite.rate}/s, burst {polite.burst}); pass --faster-than-polite "
-                "to mean it (the manifest records it)"
+                "(in a profile: pacing.faster_than_polite) to mean it (the manifest records it)"
             )
