@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from runners.execution.health import MAX_ERROR_SHARE
+
 __all__ = ["console", "progress_hook", "print_summary", "ERROR_SHARE_WARNING"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-ERROR_SHARE_WARNING = 0.05
+ERROR_SHARE_WARNING = MAX_ERROR_SHARE
 _PLAIN_EVERY_SECONDS = 10.0
 
 

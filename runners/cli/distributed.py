@@ -14,15 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from runners.cli.display import err_console, print_summary, progress_hook
-from runners.cli.run import (
-    EXIT_INTERRUPTED,
-    SETUP_ERRORS,
-    base_urls_of,
-    fail,
-    probes_done,
-    setup_failure,
-)
-from runners.plan.config import RunConfig, read_headers
+from runners.cli.options import Backoff, Concurrency, MaxAttempts, Timeout, config_from_options
+from runners.cli.run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, probes_done, setup_failure
+from runners.plan.config import read_headers
 from runners.plan.planner import make_plan
 from snapshots.format import read_manifest, run_dir
 
@@ -64,10 +58,10 @@ def dispatch_command(
         ),
     ] = None,
     burst: Annotated[int | None, typer.Option(help="Burst size per platform and vantage.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Probes in flight per batch.")] = 4,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per probe, retries included.")] = 5,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
-    backoff: Annotated[float, typer.Option(help="First retry back-off in seconds.")] = 1.0,
+    concurrency: Concurrency = None,
+    max_attempts: MaxAttempts = None,
+    timeout: Timeout = None,
+    backoff: Backoff = None,
     batch_size: Annotated[
         int, typer.Option(help="Probes per batch; each batch is judged by its own controls.")
     ] = 25,
@@ -87,9 +81,19 @@ def dispatch_command(
     from runners.distributed.coordinator import dispatch
 
     try:
+        options: dict[str, Any] = {
+            "base_urls": base_url,
+            "rate": rate,
+            "burst": burst,
+            "concurrency": concurrency,
+            "max_attempts": max_attempts,
+            "timeout": timeout,
+            "backoff": backoff,
+            "evidence": False if no_evidence else None,
+        }
         if resume:
             manifest = read_manifest(run_dir(out, resume))
-            config = RunConfig.from_manifest(manifest["config"])
+            config = config_from_options(options, manifest["config"])
             vantages = list(manifest.get("vantages") or [])
         else:
             if not lists or not platform or not vantage:
@@ -99,19 +103,12 @@ def dispatch_command(
                     name.strip() for value in vantage for name in value.split(",") if name.strip()
                 )
             )
-            config = RunConfig(
+            options.update(
                 lists=[path.resolve() for path in lists],
                 platforms=platform,
-                base_urls=base_urls_of(base_url or [], platform),
                 vantage=",".join(vantages),
-                rate=rate,
-                burst=burst,
-                concurrency=concurrency,
-                max_attempts=max_attempts,
-                timeout=timeout,
-                backoff=backoff,
-                evidence=not no_evidence,
             )
+            config = config_from_options(options)
         plan = make_plan(config)
         stopping = {"stop": False}
 

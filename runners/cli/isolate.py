@@ -16,6 +16,7 @@ import typer
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
 from runners.cli.display import err_console
+from runners.cli.options import Backoff, MaxAttempts, Timeout, config_from_options
 from runners.cli.run import fail
 from runners.execution.prober import Prober
 from runners.isolation.driver import (
@@ -26,7 +27,6 @@ from runners.isolation.driver import (
     read_priors,
 )
 from runners.isolation.search import BudgetExceeded
-from runners.plan.config import RunConfig
 
 __all__ = ["isolate_command", "isolation_progress"]
 
@@ -99,11 +99,9 @@ def isolate_command(
     rate: Annotated[
         float | None, typer.Option(help="Requests/s (0 = unpaced, loopback only).")
     ] = None,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per query, retries included.")] = 5,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
-    backoff: Annotated[
-        float, typer.Option(help="First retry back-off in seconds (doubles).")
-    ] = 1.0,
+    max_attempts: MaxAttempts = None,
+    timeout: Timeout = None,
+    backoff: Backoff = None,
     known_file: Annotated[
         Path | None,
         typer.Option(
@@ -134,15 +132,17 @@ def isolate_command(
         priors = read_priors(
             [*(priors_files or ()), *([known_file] if known_file else [])], platform
         )
-        config = RunConfig(
-            lists=[],
-            platforms=[platform],
-            base_urls={platform: base_url} if base_url else {},
-            rate=rate,
-            max_attempts=max_attempts,
-            timeout=timeout,
-            backoff=backoff,
-            evidence=False,
+        config = config_from_options(
+            {
+                "lists": [],
+                "platforms": [platform],
+                "base_urls": [base_url] if base_url else None,
+                "rate": rate,
+                "max_attempts": max_attempts,
+                "timeout": timeout,
+                "backoff": backoff,
+                "evidence": False,
+            }
         )
         adapter = get_adapter(platform)(base_url=base_url)
         adapter.check_ready()

@@ -29,17 +29,12 @@ from runners.distributed.app import app as default_app
 from runners.distributed.app import queue_of
 from runners.distributed.generation import start_generation
 from runners.distributed.tasks import exchange_from_json
-from runners.execution.observation import build_observation
+from runners.execution.observation import ObservationHook, ObservationSink
 from runners.execution.runner import open_snapshot
 from runners.plan.planner import Plan, Probe
-from snapshots.evidence import EvidenceWriter
-from snapshots.writer import SnapshotWriter
+from snapshots.format import BATCHES
 
 __all__ = ["BATCHES", "DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
-
-BATCHES = "batches.jsonl"
-
-ObservationHook = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -112,6 +107,7 @@ def dispatch(
         {"vantage": ",".join(vantages), "vantages": vantages, "distributed": True},
     )
     run_id = writer.manifest["run_id"]
+    sink = ObservationSink(writer, evidence, on_observation)
     config = plan.config
     status = "interrupted"
     no_worker: list[str] = []
@@ -121,7 +117,7 @@ def dispatch(
     sent_log: TextIO | None = None
     try:
         if resume:
-            recovered = _collect_earlier(writer, evidence, plan, app, checks, on_observation)
+            recovered = _collect_earlier(sink, plan, app, checks)
         generation = start_generation(app.conf.broker_url, run_id)
         sent_log = (writer.folder / BATCHES).open("w", encoding="utf-8")
         live = live_vantages(vantages, app)
@@ -164,7 +160,7 @@ def dispatch(
                 body = task.get(propagate=False)
                 task.forget()
                 if not body.get("stale"):  # stale: a newer dispatch of this run has begun
-                    _write_batch(writer, evidence, run_id, sent, body, checks, on_observation)
+                    _write_batch(sink, sent, body, checks)
             if not progressed:
                 time.sleep(poll)
         missing = any(
@@ -212,20 +208,13 @@ def _read_sent(path: Path) -> Iterator[dict[str, Any]]:
             return
 
 
-def _collect_earlier(
-    writer: SnapshotWriter,
-    evidence: EvidenceWriter | None,
-    plan: Plan,
-    app: Any,
-    checks: dict[str, int],
-    on_observation: ObservationHook | None,
-) -> int:
+def _collect_earlier(sink: ObservationSink, plan: Plan, app: Any, checks: dict[str, int]) -> int:
     """Write what the batches of the run's earlier dispatch brought back; return how many.
 
     Their keys are then written and not sent again. Batches not finished yet are left alone:
     the new generation makes the workers drop those still queued.
     """
-    run_id = writer.manifest["run_id"]
+    writer = sink.writer
     missing: dict[tuple[str, str], dict[str, Probe]] = {}
     collected = 0
     for sent in _read_sent(writer.folder / BATCHES):
@@ -244,24 +233,18 @@ def _collect_earlier(
         probes = {key: wanted[key] for key in sent["keys"] if key in wanted}
         if probes:
             batch = _Batch(vantage, platform, probes, here.controls(platform))
-            _write_batch(writer, evidence, run_id, batch, body, checks, on_observation)
+            _write_batch(sink, batch, body, checks)
             collected += 1
     return collected
 
 
 def _write_batch(
-    writer: SnapshotWriter,
-    evidence: EvidenceWriter | None,
-    run_id: str,
-    batch: _Batch,
-    body: dict[str, Any],
-    checks: dict[str, int],
-    on_observation: ObservationHook | None,
+    sink: ObservationSink, batch: _Batch, body: dict[str, Any], checks: dict[str, int]
 ) -> None:
     fresh = [
         row
         for row in body["probes"]
-        if row["key"] in batch.probes and row["key"] not in writer.done
+        if row["key"] in batch.probes and row["key"] not in sink.writer.done
     ]
     if not fresh:
         return  # a re-delivered batch whose probes are all written already
@@ -269,12 +252,7 @@ def _write_batch(
     by_key = {control.key: control for control in batch.controls}
 
     def commit(probe: Probe, row: dict[str, Any], **where: Any) -> None:
-        ref = None
-        exchange = exchange_from_json(row.get("exchange"))
-        if evidence is not None and exchange is not None:
-            ref = evidence.write(exchange, probe.key).to_json()
-        line = build_observation(
-            run_id,
+        sink.commit(
             probe,
             version,
             started_at=row["started_at"],
@@ -282,12 +260,9 @@ def _write_batch(
             attempts=row["attempts"],
             request=row["request"],
             outcome=row["outcome"],
-            evidence=ref,
+            exchange=exchange_from_json(row.get("exchange")),
             **where,
         )
-        writer.append(line)
-        if on_observation is not None:
-            on_observation(line)
 
     # Check numbers run per platform across vantages, as `last_check` counts them on resume.
     opening = checks.get(batch.platform, 0) + 1

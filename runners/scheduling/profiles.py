@@ -11,7 +11,8 @@ name: cn-core-6h                  # letters, digits, . _ - ; prefixes run ids, k
 lists: [../cn-core.yaml]          # paths relative to this file
 platforms: [weibo, baidu]
 base_urls: {weibo: https://mirror.example}     # optional
-pacing: {rate: 0.5, burst: 2, concurrency: 2}  # all optional
+pacing: {rate: 0.2, concurrency: 2}            # all optional; faster_than_polite: true
+                                               # to go above the adapter's polite pacing
 vantage: {name: home-dsl, proxy: socks5://127.0.0.1:1080, headers: cookies.txt}
 cadence: "0 */6 * * *"            # or an interval: 30s, 30m, 6h, 1d
 output: ../../results/cn-core     # relative to this file
@@ -111,14 +112,18 @@ class _Strict(BaseModel):
 
 
 class Pacing(_Strict):
+    """Each setting left out is the run's default (``RunConfig``)."""
+
     #: Requests per second per platform; None = the adapter's polite default; 0 = unpaced.
     rate: float | None = Field(default=None, ge=0)
     burst: int | None = Field(default=None, ge=1)
-    concurrency: int = Field(default=4, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
+    #: A rate or burst above the adapter's polite pacing, off loopback (recorded).
+    faster_than_polite: bool | None = None
 
 
 class Vantage(_Strict):
-    name: Name = "local"
+    name: Name = RunConfig.model_fields["vantage"].default
     proxy: str | None = None
     #: File of ``Name: value`` lines (cookies ...); read at each run, never recorded.
     headers: str | None = None
@@ -216,16 +221,15 @@ def load_profile(path: Path | str) -> Profile:
 
 
 def to_run_config(profile: Profile) -> RunConfig:
+    pacing = profile.pacing.model_dump(exclude_none=True)
     return RunConfig(
         lists=profile.list_paths(),
         platforms=profile.platforms,
         base_urls=profile.base_urls,
         vantage=profile.vantage.name,
-        rate=profile.pacing.rate,
-        burst=profile.pacing.burst,
-        concurrency=profile.pacing.concurrency,
         proxy=profile.vantage.proxy,
         headers=_read_headers(profile),
+        **pacing,
     )
 
 
