@@ -202,8 +202,9 @@ def test_evidence_escapes_terminal_control_characters(tmp_path: Path) -> None:
 def test_evidence_names_a_damaged_warc(tmp_path: Path) -> None:
     recorded = _recorded(tmp_path / "results", _exchange())
     warc = tmp_path / "results" / "run" / "evidence.warc.gz"
+    offset = recorded["evidence"]["offset"]  # after the file's warcinfo record
     data = bytearray(warc.read_bytes())
-    data[0:40] = b"\0" * 40
+    data[offset : offset + 40] = b"\0" * 40
     warc.write_bytes(bytes(data))
     code, shown = _evidence("run", recorded["key"], "--results", tmp_path / "results")
-    assert code == 1 and "no readable record at offset 0" in shown
+    assert code == 1 and f"no readable record at offset {offset}" in shown
