@@ -292,6 +292,7 @@ def diff_command(
         int,
         typer.Option(
             min=0,
+            metavar="N",
             help="Also read the N latest snapshots under --results that started before B "
             "(besides A): a key whose state went back and forth over them is unstable.",
         ),
