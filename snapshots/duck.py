@@ -23,7 +23,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection: timestamps in UTC, no progress bar on the terminal."""
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute("SET enable_progress_bar = false")
+    # Inside Jupyter without ipywidgets DuckDB starts with no bar and refuses to set the option.
+    [(bar,)] = connection.execute("SELECT current_setting('enable_progress_bar')").fetchall()
+    if bar:
+        connection.execute("SET enable_progress_bar = false")
     return connection
 
 

@@ -6,9 +6,9 @@ online contacts no one (not even the platforms whose saved pages it embeds).
 
 Evidence: each censored observation shows the ``censorprobe evidence ... --body`` command
 that prints the raw exchange, the WARC file and offset, and, within a size budget, the saved
-response itself. HTML responses are shown in a sandboxed ``<iframe srcdoc>``: no scripts run,
-and the page's policy (inherited by ``srcdoc`` frames) blocks the images and styles the saved
-page would otherwise fetch from the platform. Other responses (JSON APIs) are shown as text.
+response itself. HTML responses are shown made inert (:mod:`snapshots.inert`: rebuilt without
+any element or attribute that can fetch, in a sandboxed ``<iframe srcdoc>`` with its own
+``default-src 'none'`` policy) and as source text; other responses (JSON APIs) as text.
 """
 
 from __future__ import annotations
@@ -18,14 +18,28 @@ import html
 import re
 import shlex
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 
-from snapshots.charts import STATE_COLOURS, STATE_LABELS, grid_figure, save_png, to_svg
+from snapshots.charts import (
+    STATE_COLOURS,
+    STATE_LABELS,
+    cjk_family,
+    grid_figure,
+    save_png,
+    to_svg,
+)
 from snapshots.confidence import SUSPECTED, confidence_sql
+from snapshots.crossplatform import (
+    Contrast,
+    ContrastKind,
+    PlatformComparison,
+    compare_platforms,
+)
 from snapshots.diff import (
     APART,
     DEFAULT_HISTORY,
@@ -39,6 +53,7 @@ from snapshots.diff import (
 from snapshots.duck import Query, connect
 from snapshots.evidence import read_exchange
 from snapshots.format import EVIDENCE, Key, SnapshotError, utc_now
+from snapshots.inert import inert_frame
 from snapshots.store import Snapshot, find_snapshots
 from snapshots.timeline import state_of, timeline
 
@@ -143,35 +158,96 @@ class _Labels:
         return f"{self.term(key)} · {column}" if self.platforms or self.vantages else self.term(key)
 
 
-def _heatmap(probes: list[Probe], labels: _Labels) -> Figure | None:
-    if not probes:
-        return None
-    rows = {label: n for n, label in enumerate(sorted({labels.term(p.key) for p in probes}))}
-    columns = {label: n for n, label in enumerate(sorted({labels.column(p.key) for p in probes}))}
-    grid: list[list[str | None]] = [[None] * len(columns) for _ in rows]
-    for probe in probes:
-        grid[rows[labels.term(probe.key)]][columns[labels.column(probe.key)]] = probe.state
-    return grid_figure(list(rows), list(columns), grid, xlabel="platform", ylabel="term")
+#: Rows a chart draws at most (every one labelled); past that the rows with censorship,
+#: errors or flips are kept first and the caption says how many were left out.
+CHART_MAX_ROWS = 400
 
 
-def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> Figure | None:
+@dataclass
+class _Grid:
+    """The rows of a chart being built: labels, states, which cells are only suspected."""
+
+    columns: list[str]
+    rows: list[str] = field(default_factory=list)
+    states: list[list[str | None]] = field(default_factory=list)
+    suspected: list[list[bool]] = field(default_factory=list)
+    left_out: int = 0
+
+    def add(self, label: str) -> tuple[list[str | None], list[bool]]:
+        self.rows.append(label)
+        self.states.append([None] * len(self.columns))
+        self.suspected.append([False] * len(self.columns))
+        return self.states[-1], self.suspected[-1]
+
+    def capped(self) -> _Grid:
+        """At most :data:`CHART_MAX_ROWS` rows, the ones with something to see first."""
+        limit = CHART_MAX_ROWS
+        if len(self.rows) <= limit:
+            return self
+        plain = [all(s in (None, "visible") for s in row) for row in self.states]
+        order = sorted(range(len(self.rows)), key=lambda n: plain[n])[:limit]
+        kept = sorted(order)
+        return _Grid(
+            self.columns,
+            [self.rows[n] for n in kept],
+            [self.states[n] for n in kept],
+            [self.suspected[n] for n in kept],
+            len(self.rows) - len(kept),
+        )
+
+    def figure(self, *, xlabel: str, ylabel: str) -> Figure | None:
+        if not self.rows:
+            return None
+        return grid_figure(
+            self.rows,
+            self.columns,
+            self.states,
+            xlabel=xlabel,
+            ylabel=ylabel,
+            suspected=self.suspected,
+        )
+
+
+_CHART_QUERY = 12
+
+
+def _with_query(label: str, query: str | None) -> str:
+    """A chart label with the text sent beside the term id (cut short), when a font can draw it."""
+    if not query or query == label or (not query.isascii() and cjk_family() is None):
+        return label
+    short = query if len(query) <= _CHART_QUERY else query[: _CHART_QUERY - 1] + "…"
+    return f"{label}  {short}"
+
+
+def _heatmap(probes: list[Probe], labels: _Labels) -> _Grid:
+    columns = sorted({labels.column(p.key) for p in probes})
+    grid = _Grid(columns)
+    cells: dict[str, tuple[list[str | None], list[bool]]] = {}
+    for probe in sorted(probes, key=lambda p: labels.term(p.key)):
+        row = _with_query(labels.term(probe.key), probe.query)
+        if row not in cells:
+            cells[row] = grid.add(row)
+        states, suspected = cells[row]
+        column = columns.index(labels.column(probe.key))
+        states[column] = probe.state
+        suspected[column] = probe.confidence == SUSPECTED
+    return grid.capped()
+
+
+def _timeline(results: Path, snapshots: list[Snapshot], labels: _Labels) -> tuple[_Grid, str]:
     runs = {snapshot.run_id: number for number, snapshot in enumerate(snapshots)}
-    rows: list[str] = []
-    grid: list[list[str | None]] = []
-    for entry in timeline(results, with_points=True):
-        states: list[str | None] = [None] * len(snapshots)
-        for point in entry.points:
-            if point.run_id in runs:
-                states[runs[point.run_id]] = point.state
-        rows.append(labels.row(entry.key))
-        grid.append(states)
-    if not rows:
-        return None
     columns = [s.started_at[:16].replace("T", " ") or s.run_id for s in snapshots]
     xlabel = "run (UTC start)"
     if len(set(columns)) < len(columns):  # runs within the same minute: name them instead
         columns, xlabel = [s.run_id for s in snapshots], "run"
-    return grid_figure(rows, columns, grid, xlabel=xlabel, ylabel="term")
+    grid = _Grid(columns)
+    for entry in timeline(results, with_points=True):
+        states, suspected = grid.add(_with_query(labels.row(entry.key), entry.query))
+        for point in entry.points:
+            if point.run_id in runs:
+                states[runs[point.run_id]] = point.state
+                suspected[runs[point.run_id]] = point.confidence == SUSPECTED
+    return grid.capped(), xlabel
 
 
 def _e(value: object) -> str:
@@ -211,10 +287,11 @@ def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
     return f'<table class="{css}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _summary(probes: list[Probe]) -> str:
+def _summary(probes: list[Probe], labels: _Labels) -> str:
+    """One row per platform, and per vantage point where the run has several."""
     by_platform: dict[str, Counter[str]] = defaultdict(Counter)
     for probe in probes:
-        counter = by_platform[probe.platform]
+        counter = by_platform[labels.column(probe.key) or probe.platform]
         counter["probes"] += 1
         counter[probe.verdict] += 1
         if probe.verdict == "censored":
@@ -246,7 +323,7 @@ def _summary(probes: list[Probe]) -> str:
             ]
         )
     head = [
-        "platform",
+        "platform@vantage" if labels.vantages else "platform",
         "probes",
         "visible",
         "censored",
@@ -321,6 +398,59 @@ def _changes(result: DiffResult, labels: _Labels) -> str:
     return "\n".join(parts)
 
 
+_PLATFORM_ROWS = (
+    ContrastKind.HIDDEN_ON_A,
+    ContrastKind.HIDDEN_ON_BOTH,
+    ContrastKind.NOT_FOUND_ON_B,
+    ContrastKind.HIDDEN_ON_B,
+    ContrastKind.INCONCLUSIVE,
+)
+
+
+def _platforms(comparison: PlatformComparison) -> str:
+    """Hidden on A, found on B: a column per platform pair and vantage point."""
+    columns = list(comparison.counts)
+    counts = _table(
+        ["", *columns],
+        [
+            [
+                _e(kind.describe("A", "B")),
+                *(str(comparison.counts[column][kind]) for column in columns),
+            ]
+            for kind in ContrastKind
+        ],
+        "numbers",
+    )
+    grid: dict[str, dict[str, Contrast]] = defaultdict(dict)
+    for contrast in comparison.of_kind(*_PLATFORM_ROWS):
+        grid[contrast.term][contrast.column] = contrast
+    queries = {c.term: c.query for c in comparison.contrasts}
+
+    def cell(contrast: Contrast | None) -> str:
+        if contrast is None:
+            return '<span class="muted">–</span>'
+        text = f'<span class="kind kind-{contrast.kind}">{_e(contrast.describe())}</span>'
+        if contrast.a is not None and contrast.a.confidence == SUSPECTED:
+            text += (
+                f' <span class="suspected-text small">({contrast.platform_a}: {SUSPECTED})</span>'
+            )
+        return text
+
+    rows = [
+        [_e(term), f'<span lang="zh">{_e(queries.get(term))}</span>']
+        + [cell(grid[term].get(column)) for column in columns]
+        for term in sorted(grid)
+    ]
+    pairs = ", ".join(f"{a} vs {b}" for a, b in comparison.pairs)
+    return (
+        f'<p class="muted">Pairs compared: {_e(pairs)}. Each term on a platform known to hide '
+        "terms and on its uncensored twin; an error on either side is inconclusive. Terms "
+        "visible on both are only counted.</p>"
+        + counts
+        + _table(["term", "query", *columns], rows, "platforms")
+    )
+
+
 def _content_type(head: str, body: bytes) -> str:
     """The response's media type and charset; HTML is recognised without a header too."""
     match = _CONTENT_TYPE.search(head)
@@ -330,10 +460,12 @@ def _content_type(head: str, body: bytes) -> str:
 
 
 def _decode(body: bytes, content_type: str) -> str:
+    """The body as text by its declared charset; UTF-8 when that is unknown or not a text
+    encoding (``charset=idna``, ``charset=base64`` ...)."""
     match = _CHARSET.search(content_type)
     try:
         return body.decode(match.group(1) if match else "utf-8", errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError, ValueError, TypeError):  # charset=idna, rot13 ...
         return body.decode("utf-8", errors="replace")
 
 
@@ -363,20 +495,33 @@ def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) 
         f'<div class="muted small">{_e(snapshot.folder.name)}/{EVIDENCE} @ {probe.evidence_offset}'
         f" · sha256 {_e((probe.evidence_sha256 or '')[:16])}…</div>"
     )
-    stored = read_exchange(warc, probe.evidence_offset)
+    try:
+        stored = read_exchange(warc, probe.evidence_offset)
+    except SnapshotError as exc:
+        parts.append(f'<div class="muted">saved response unreadable: {_e(exc)}</div>')
+        return "".join(parts)
+    if stored.key != probe.key:
+        problem = (
+            f"{warc}@{probe.evidence_offset}: the record there is another key's ({stored.key!r})"
+        )
+        parts.append(f'<div class="muted">saved response unreadable: {_e(problem)}</div>')
+        return "".join(parts)
     size = len(stored.body)
     if not budget.take(size):
         parts.append('<div class="muted small">saved response too large to embed here</div>')
         return "".join(parts)
     content_type = _content_type(stored.response_head, stored.body)
     text = _decode(stored.body, content_type)
+    source = f"<pre>{_e(text[:_TEXT_PREVIEW])}</pre>"
     if "html" in content_type:
         view = (
-            f'<iframe sandbox="" referrerpolicy="no-referrer" loading="lazy" '
-            f'title="saved response" srcdoc="{html.escape(text, quote=True)}"></iframe>'
+            inert_frame(text)
+            + '<div class="muted small">shown without its images, scripts, styles and links '
+            "(nothing is fetched)</div>"
+            + f"<details><summary>source as text</summary>{source}</details>"
         )
     else:
-        view = f"<pre>{_e(text[:_TEXT_PREVIEW])}</pre>"
+        view = source
     parts.append(f"<details><summary>saved response ({size:,} bytes)</summary>{view}</details>")
     return "".join(parts)
 
@@ -433,15 +578,31 @@ def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _L
     return _table(head, rows, "censored")
 
 
-def _image(figure: Figure | None, alt: str) -> str:
+def _image(figure: Figure | None, alt: str, left_out: int = 0) -> str:
     if figure is None:
         return '<p class="muted">No probe observations to draw.</p>'
+    caption = (
+        f'<figcaption class="muted small">{left_out:,} more rows with nothing but visible '
+        "answers are left out of the chart (<code>censorprobe timeline</code> lists every "
+        "key).</figcaption>"
+        if left_out
+        else ""
+    )
     data = base64.b64encode(to_svg(figure).encode("utf-8")).decode("ascii")
-    return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">'
+    return f'<img class="chart" alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">{caption}'
 
 
-def build_report(results: Path) -> Report:
-    """The report of every snapshot under ``results``; raises ``SnapshotError`` if there is none."""
+def build_report(
+    results: Path,
+    *,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    reference_vantage: str | None = None,
+) -> Report:
+    """The report of every snapshot under ``results``; raises ``SnapshotError`` if there is none.
+
+    ``pairs`` (censoring platform, uncensored twin) default to the cross-platform comparison's
+    (:data:`snapshots.crossplatform.DEFAULT_PAIRS`); ``reference_vantage`` as there.
+    """
     snapshots = find_snapshots(results)
     if not snapshots:
         raise SnapshotError(f"no snapshots under {results}")
@@ -449,8 +610,10 @@ def build_report(results: Path) -> Report:
     previous = snapshots[-2] if len(snapshots) > 1 else None
     probes = _latest_probes(latest)
     labels = _Labels([p.key for p in probes])
-    heatmap = _heatmap(probes, labels)
-    timeline_chart = _timeline(results, snapshots, labels)
+    heat_grid = _heatmap(probes, labels)
+    heatmap = heat_grid.figure(xlabel="platform", ylabel="term")
+    time_grid, time_xlabel = _timeline(results, snapshots, labels)
+    timeline_chart = time_grid.figure(xlabel=time_xlabel, ylabel="term")
     if previous is not None:
         history = snapshots[:-2][-DEFAULT_HISTORY:]
         changes = _changes(diff_snapshots(previous, latest, history=history), labels)
@@ -458,6 +621,11 @@ def build_report(results: Path) -> Report:
     else:
         changes = '<p class="muted">Only one snapshot: nothing to compare yet.</p>'
         changes_title = "Changes"
+    try:
+        comparison = compare_platforms(latest, pairs, reference_vantage=reference_vantage)
+        platforms = _platforms(comparison)
+    except ValueError as exc:
+        platforms = f'<p class="muted">{_e(exc)}.</p>'
     page = _PAGE.format(
         css=_CSS,
         results=_e(results),
@@ -466,20 +634,30 @@ def build_report(results: Path) -> Report:
         started=_e(latest.started_at),
         status=_e(latest.status),
         generated=_e(utc_now()),
-        summary=_summary(probes),
-        heatmap=_image(heatmap, "Heatmap of the latest verdicts, terms by platform"),
-        timeline=_image(timeline_chart, "Verdicts of each term in every run"),
+        summary=_summary(probes, labels),
+        heatmap=_image(
+            heatmap, "Heatmap of the latest verdicts, terms by platform", heat_grid.left_out
+        ),
+        timeline=_image(timeline_chart, "Verdicts of each term in every run", time_grid.left_out),
         changes_title=changes_title,
         changes=changes,
+        platforms=platforms,
         censored=_censored(probes, latest, results, labels),
     )
     figures = {"heatmap": heatmap, "timeline": timeline_chart}
     return Report(page, {name: figure for name, figure in figures.items() if figure is not None})
 
 
-def write_report(results: Path, out: Path, *, png_dir: Path | None = None) -> Path:
+def write_report(
+    results: Path,
+    out: Path,
+    *,
+    png_dir: Path | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    reference_vantage: str | None = None,
+) -> Path:
     """Write the HTML report to ``out`` (and ``heatmap.png``, ``timeline.png`` to ``png_dir``)."""
-    report = build_report(results)
+    report = build_report(results, pairs=pairs, reference_vantage=reference_vantage)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.html, encoding="utf-8")
     if png_dir is not None:
@@ -512,6 +690,8 @@ table.numbers td:nth-child(n+2):not(:nth-child(7)):not(:nth-child(9)) { text-ali
 .kind-newly_censored { color: #b2182b; } .kind-no_longer_censored { color: #1a7f37; }
 .kind-signal_changed { color: #bc4c00; } .kind-inconclusive { color: var(--muted); }
 .kind-suspected, .kind-unstable, .suspected-text { color: #6e5400; }
+.kind-hidden_on_a, .kind-hidden_on_both { color: #b2182b; font-weight: 600; }
+.kind-hidden_on_b, .kind-not_found_on_b { color: #bc4c00; }
 h3 { font-size: 15px; margin: 20px 0 4px; }
 .muted { color: var(--muted); } .small { font-size: 12px; } .warn { color: #b2182b; font-weight: 600; }
 code.cmd { display: block; font-size: 12px; background: var(--bg); padding: 2px 6px;
@@ -520,7 +700,8 @@ img.chart { max-width: 100%; height: auto; border: 1px solid var(--line); border
             background: #fff; }
 details summary { cursor: pointer; color: #0969da; font-size: 12px; }
 iframe { width: 100%; height: 320px; border: 1px solid var(--line); background: #fff; }
-pre { max-height: 320px; overflow: auto; background: var(--bg); padding: 8px; font-size: 12px; }
+pre { max-height: 320px; overflow: auto; background: var(--bg); padding: 8px; font-size: 12px;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
 """
 
@@ -541,7 +722,8 @@ _PAGE = """<!DOCTYPE html>
 status {status}</p>
 </header>
 <nav><a href="#summary">Summary</a><a href="#heatmap">Heatmap</a><a href="#timeline">Timeline</a>
-<a href="#changes">Changes</a><a href="#censored">Censored</a></nav>
+<a href="#changes">Changes</a><a href="#platforms">Across platforms</a>
+<a href="#censored">Censored</a></nav>
 <main>
 <section id="summary"><h2>Summary of the latest run, per platform</h2>
 <p class="muted">Probes only (controls left out). An error is never censorship: it tells nothing
@@ -553,6 +735,8 @@ about the term.</p>
 <figure>{timeline}</figure></section>
 <section id="changes"><h2>{changes_title}</h2>
 {changes}</section>
+<section id="platforms"><h2>Across platforms in the latest run: hidden on A, found on B</h2>
+{platforms}</section>
 <section id="censored"><h2>Censored in the latest run: notices, triggers and evidence</h2>
 <p class="muted">Confidence: <i>confirmed</i> when the platform said so (a notice) or a
 confirmation passed (the term inside the platform's truism found nothing while the truism alone

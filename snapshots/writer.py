@@ -37,6 +37,7 @@ from snapshots.format import (
     utc_now,
     write_json_atomic,
 )
+from snapshots.keyset import KeySet
 
 __all__ = [
     "LOCK",
@@ -171,7 +172,7 @@ class SnapshotWriter:
         self.folder = folder
         self.manifest = manifest
         self.counts = Counts()
-        self.done: set[str] = set()
+        self.done = KeySet()  # compact: a million done keys in tens of MB, not hundreds
         self.last_check: dict[str, int] = {}
         self.evidence_end = 0
         self._lock = lock

@@ -17,8 +17,8 @@ from snapshot_maker import control, probe, write_snapshot
 from support import REPO
 from typer.testing import CliRunner
 
-from runners.cli.export import export_command
-from snapshots import EXPORT_COLUMNS, export_observations, find_snapshots
+from runners.cli.export import ExportFormat, export_command
+from snapshots import EXPORT_COLUMNS, EXPORT_FORMATS, export_observations, find_snapshots
 from snapshots.format import TOOL
 from snapshots.tabular import FORMULA_LEADING, write_csv
 
@@ -172,6 +172,10 @@ def test_readme_documents_every_export_column() -> None:
     assert documented == EXPORT_COLUMNS
 
 
+def test_the_cli_offers_every_export_format() -> None:
+    assert tuple(ExportFormat) == EXPORT_FORMATS
+
+
 def test_cli_exports_every_snapshot_or_the_ones_named(results: Path, tmp_path: Path) -> None:
     app = typer.Typer()
     app.command()(export_command)
@@ -225,3 +229,19 @@ def test_a_real_run_exports_its_terms_tags_and_note(start_testbed, tmp_path: Pat
     )
     controls = [row for row in rows if row["role"] == "control"]
     assert controls and all(row["term_tags"] == "[]" for row in controls)
+
+
+def test_cli_writes_into_a_new_folder_and_names_a_corrupt_isolation(
+    results: Path, tmp_path: Path
+) -> None:
+    app = typer.Typer()
+    app.command()(export_command)
+    out = tmp_path / "new" / "folder" / "all.csv"
+    ran = CliRunner().invoke(app, ["--results", str(results), "--format", "csv", "-o", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert out.is_file()
+    isolations = results / "first" / "isolations.jsonl"
+    isolations.write_text("oops\n" + isolations.read_text(encoding="utf-8"), encoding="utf-8")
+    ran = CliRunner().invoke(app, ["--results", str(results), "-o", str(out)])
+    assert ran.exit_code == 1 and f"{isolations}:1: not JSON" in ran.output
+    assert ran.exception is None or isinstance(ran.exception, SystemExit)

@@ -312,3 +312,65 @@ def test_earlier_triggers_of_other_rules_keep_the_trigger_exact(
         assert result.trigger is None
         return
     assert_exact(result, text, platform)
+
+
+# -- priors and windows ----------------------------------------------------------------------
+
+from runners.isolation.priors import Priors  # noqa: E402
+from runners.isolation.windows import Spread, isolate_windows, windows  # noqa: E402
+
+PRIORS = Priors.from_rules(
+    [("法轮功",), ("习近平", "镇压"), ("你", "你的"), ("中国人",), ("不了",)]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(censored_texts())
+def test_priors_never_change_the_trigger_only_the_queries(case: tuple[str, list[Rule]]) -> None:
+    text, rules = case
+    platform = Platform(*rules)
+    result = isolate(text, platform, priors=PRIORS)
+    if not any(all(p in text for p in rule) for rule in rules):
+        assert result == Isolation(None, 1)
+        return
+    assert_exact(result, text, platform)
+    assert all(fragment and fragment in text for query in platform.queries for fragment in query)
+
+
+def test_priors_that_know_the_rule_save_queries_and_learn() -> None:
+    blind = isolate(ARTICLE, Platform(("集中营", "新疆")))
+    informed = isolate(ARTICLE, Platform(("集中营", "新疆")), priors=Priors.from_rules([("新疆",)]))
+    assert informed.trigger == blind.trigger == ("新疆", "集中营")
+    assert informed.calls < blind.calls
+    learnt = PRIORS.copy()
+    learnt.learn(("新疆", "集中营"))
+    assert learnt.parts["集中营"] > PRIORS.parts["集中营"] == 0
+    assert isolate(ARTICLE, Platform(("集中营", "新疆")), priors=learnt).calls < blind.calls
+
+
+def test_windows_cover_the_text_by_halves() -> None:
+    assert windows(5, 8) == [(0, 5)]
+    assert windows(20, 8) == [(0, 8), (4, 12), (8, 16), (12, 20)]
+    assert windows(21, 8)[-1] == (13, 21)
+
+
+@settings(max_examples=150, deadline=None)
+@given(censored_texts(), st.integers(9, 30))
+def test_windows_give_the_exact_trigger_or_say_the_parts_are_spread(
+    case: tuple[str, list[Rule]], limit: int
+) -> None:
+    text, rules = case
+    platform = Platform(*rules)
+
+    async def oracle(fragments: Sequence[str]) -> bool:
+        return platform(fragments)
+
+    try:
+        result = asyncio.run(isolate_windows(text, oracle, limit=limit, priors=PRIORS))
+    except Spread:
+        assert len(text) > limit
+        return
+    if result.trigger is None:  # only a short text is asked whole
+        assert len(text) <= limit and not platform.censors((text,))
+        return
+    assert_exact(result, text, platform)

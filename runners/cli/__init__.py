@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from runners.cli import adapters, keywords
+from runners.cli import adapters, evidence, keywords
 from runners.cli import keyword_import as _keyword_import  # noqa: F401 - registers `keywords import`
 from runners.cli.demo import demo_command
 from runners.cli.distributed import dispatch_command, worker_command
-from runners.cli.evidence import evidence_command
 from runners.cli.export import export_command
 from runners.cli.help_style import PlainHelpGroup
 from runners.cli.isolate import isolate_command
@@ -58,7 +57,6 @@ def _options(
 app.command("run")(run_command)
 app.command("demo")(demo_command)
 app.command("testbed")(testbed_command)
-app.command("evidence")(evidence_command)
 app.command("isolate")(isolate_command)
 app.command("diff")(diff_command)
 app.command("timeline")(timeline_command)
@@ -72,6 +70,7 @@ app.command("daemon")(daemon_command)
 app.command("merge")(merge_command)
 app.add_typer(keywords.app, name="keywords")
 app.add_typer(adapters.app, name="adapters")
+app.add_typer(evidence.app, name="evidence")
 
 
 @adapters.app.callback(invoke_without_command=True)

@@ -64,9 +64,10 @@ def new_command(
     ] = Path(),
 ) -> None:
     """Scaffold an adapter NAME: module, fingerprint file, starter fixtures and cases."""
-    if not (root / "probes").is_dir():
+    if not (root / "probes" / "platforms").is_dir():
         raise fail(
-            f"{root.resolve()} is not a censorprobe checkout (no probes/ folder); see --root"
+            f"{root.resolve()} is not a censorprobe checkout (no probes/platforms/ folder); "
+            "see --root"
         )
     try:
         made = scaffold(name, root, taken=adapters())
@@ -75,6 +76,7 @@ def new_command(
     for path in made.files:
         console.print(f"wrote {path}")
     console.print(
-        f"Next: point {made.class_name} at the real endpoint, record pages into "
-        f"{made.fixtures}, and follow docs/add-a-platform.md."
+        f"Next: `pytest --censorprobe-adapter {name}` runs the contract kit over it; point "
+        f"{made.class_name} at the real endpoint, record pages into {made.fixtures}, and "
+        "follow docs/add-a-platform.md."
     )

@@ -39,11 +39,24 @@ def _warn(error: CorruptLine) -> None:
     err_console.print(f"warning: skipped {error}", markup=False, highlight=False, soft_wrap=True)
 
 
+def _export(chosen: list[Snapshot], target: Path, output: ExportFormat) -> tuple[int, str]:
+    """Write the export; the number of rows written and what they are."""
+    if output is ExportFormat.ooni:
+        return export_ooni(chosen, target, on_corrupt=_warn), "measurements"
+    for error in corrupt_lines([s.observations for s in chosen]):
+        _warn(error)
+    if output is ExportFormat.sqlite:
+        tables = export_sqlite(chosen, target)
+        runs, isolations = tables["runs"], tables["isolations"]
+        return tables["observations"], f"observations ({runs} runs, {isolations} isolations)"
+    return export_observations(chosen, target, output.value), "observations"
+
+
 def export_command(
     runs: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[RUN]...",
+            metavar="RUN",
             help="Snapshots (path, run id, `latest`, `previous`); none: every one.",
         ),
     ] = None,
@@ -79,19 +92,11 @@ def export_command(
     if not chosen:
         raise fail(f"no snapshots under {results}")
     target = out or Path(_DEFAULT_OUT[output])
-    if output is ExportFormat.ooni:
-        rows = export_ooni(chosen, target, on_corrupt=_warn)
-        what = "measurements"
-    else:
-        for error in corrupt_lines([s.observations for s in chosen]):
-            _warn(error)
-        if output is ExportFormat.sqlite:
-            tables = export_sqlite(chosen, target)
-            rows = tables["observations"]
-            what = f"observations ({tables['runs']} runs, {tables['isolations']} isolations)"
-        else:
-            rows = export_observations(chosen, target, output.value)
-            what = "observations"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        rows, what = _export(chosen, target, output)
+    except SnapshotError as exc:
+        raise fail(str(exc)) from None
     console.print(
         f"wrote {rows} {what} of {len(chosen)} snapshot(s) to {target}",
         markup=False,

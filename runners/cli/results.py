@@ -14,6 +14,13 @@ from rich.table import Table
 
 from runners.cli.display import console
 from runners.cli.run import fail
+from snapshots.crossplatform import (
+    CONTRAST_COLUMNS,
+    DEFAULT_PAIRS,
+    PlatformComparison,
+    compare_platforms,
+    parse_pair,
+)
 from snapshots.diff import (
     APART,
     CENSORSHIP_CHANGES,
@@ -78,6 +85,25 @@ ListOption = Annotated[
 TermOption = Annotated[
     list[str] | None, typer.Option("--term", "-t", help="Only this term id; repeatable.")
 ]
+PairOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pair",
+        metavar="A:B",
+        help="Platforms compared (with diff: --by platform): a censoring platform and its "
+        "uncensored twin, repeatable (default: "
+        + ", ".join(f"{a}:{b}" for a, b in DEFAULT_PAIRS)
+        + ").",
+    ),
+]
+ReferenceVantageOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="VANTAGE",
+        help="Platforms compared: the twin as probed from this vantage point, against the "
+        "censoring platform from every vantage (default: the same vantage).",
+    ),
+]
 #: What ``--since`` accepts: a date, or a UTC time with or without seconds.
 SINCE_FORMATS = [
     "%Y-%m-%d",
@@ -103,6 +129,7 @@ class TimelineFormat(StrEnum):
 
 class DiffBy(StrEnum):
     vantage = "vantage"
+    platform = "platform"
 
 
 def _side(side: Side | None) -> str:
@@ -183,6 +210,51 @@ def _vantage_diff(
     return diff_vantages(run, found[0], found[1], count_threshold=threshold, filters=filters)
 
 
+def print_platforms(result: PlatformComparison, limit: int = _TABLE_ROWS) -> None:
+    """The cross-platform comparison: one summary line per pair and vantage, then the terms."""
+    console.print(f"[bold]{result.run_id}[/bold]: platform pairs compared term by term")
+    for column in result.counts:
+        console.print(f"  {column}: {result.summary(column)}")
+    if not result.contrasts:
+        return
+    table = Table(show_lines=False)
+    for column in ("comparison", "term", "query", "A", "B"):
+        table.add_column(column, overflow="fold")
+    for contrast in result.contrasts[:limit]:
+        table.add_row(
+            f"{contrast.describe()} [dim]({contrast.column})[/dim]",
+            contrast.term,
+            contrast.query or "",
+            _side(contrast.a),
+            _side(contrast.b),
+        )
+    console.print(table)
+    if len(result.contrasts) > limit:
+        console.print(f"… {len(result.contrasts) - limit} more; use --format csv or json for all")
+
+
+def _platform_diff(
+    names: list[str], results: Path, pairs: list[str], reference: str | None, filters: Filters
+) -> PlatformComparison:
+    if len(names) != 1:
+        raise fail("with --by platform give one run: RUN")
+    chosen = [parse_pair(pair) for pair in pairs] if pairs else None
+    run = resolve_snapshot(names[0], results)
+    return compare_platforms(run, chosen, reference_vantage=reference, filters=filters)
+
+
+def _write_platforms(result: PlatformComparison, output: DiffFormat) -> None:
+    if output is DiffFormat.json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    elif output is DiffFormat.csv:
+        write_csv(CONTRAST_COLUMNS, result.rows(), sys.stdout)
+    elif output is DiffFormat.markdown:
+        sys.stdout.write(f"Platform pairs compared in `{result.run_id}`\n\n")
+        sys.stdout.write(markdown_table(CONTRAST_COLUMNS, result.rows()))
+    else:
+        print_platforms(result)
+
+
 def _history(a: Snapshot, b: Snapshot, results: Path, wanted: int) -> list[Snapshot]:
     """The ``wanted`` latest snapshots under ``results`` that started before B, A and B aside."""
     if not wanted:
@@ -200,12 +272,19 @@ def diff_command(
         typer.Argument(
             metavar="A B",
             help="Two snapshots, older first: folder path, run id, `latest` or `previous`. "
-            "With --by vantage: RUN [VANTAGE_A VANTAGE_B].",
+            "With --by vantage: RUN [VANTAGE_A VANTAGE_B]. With --by platform: RUN.",
         ),
     ],
     by: Annotated[
-        DiffBy | None, typer.Option("--by", help="Compare the vantage points of one run.")
+        DiffBy | None,
+        typer.Option(
+            "--by",
+            help="Compare within one run: its vantage points, or each platform with its "
+            "uncensored twin.",
+        ),
     ] = None,
+    pair: PairOption = None,
+    reference_vantage: ReferenceVantageOption = None,
     count_threshold: Annotated[
         float, typer.Option(help="Report result counts that moved by more than this (relative).")
     ] = 0.5,
@@ -237,6 +316,17 @@ def diff_command(
 ) -> None:
     """Compare two snapshots key by key: what started or stopped being censored, and how."""
     filters = Filters(platform or (), category or (), keyword_list or (), term or ())
+    if by is DiffBy.platform:
+        if fail_on_change:
+            raise fail("--fail-on-change compares runs; it does not apply to --by platform")
+        try:
+            found = _platform_diff(names, results, pair or [], reference_vantage, filters)
+        except (SnapshotError, ValueError) as exc:
+            raise fail(str(exc)) from None
+        _write_platforms(found, output)
+        return
+    if pair or reference_vantage:
+        raise fail("--pair and --reference-vantage go with --by platform")
     try:
         if by is DiffBy.vantage:
             result = _vantage_diff(names, results, count_threshold, filters)
@@ -346,12 +436,25 @@ def timeline_command(
         _print_timeline(collected)
 
 
-def write_report(results_dir: Path, out_path: Path, png_dir: Path | None = None) -> Path:
+def write_report(
+    results_dir: Path,
+    out_path: Path,
+    png_dir: Path | None = None,
+    pairs: list[str] | None = None,
+    reference_vantage: str | None = None,
+) -> Path:
     """Write the HTML report (and PNG charts to ``png_dir``) and say where it is."""
     # Imported here: the report loads matplotlib, which no other command needs.
     from snapshots.report import write_report as write
 
-    path = write(results_dir, out_path, png_dir=png_dir)
+    chosen = [parse_pair(pair) for pair in pairs] if pairs else None
+    path = write(
+        results_dir,
+        out_path,
+        png_dir=png_dir,
+        pairs=chosen,
+        reference_vantage=reference_vantage,
+    )
     console.print(f"report: {path}")
     if png_dir is not None:
         charts = [png_dir / f"{name}.png" for name in ("heatmap", "timeline")]
@@ -365,10 +468,13 @@ def report_command(
     png: Annotated[
         Path | None, typer.Option(help="Also write heatmap.png and timeline.png to this folder.")
     ] = None,
+    pair: PairOption = None,
+    reference_vantage: ReferenceVantageOption = None,
     results: ResultsOption = Path("results"),
 ) -> None:
-    """One self-contained HTML page: summary, heatmap, timeline, changes, notices and evidence."""
+    """One self-contained HTML page: summary, heatmap, timeline, changes, platforms compared,
+    notices and evidence."""
     try:
-        write_report(results, out, png)
-    except SnapshotError as exc:
+        write_report(results, out, png, pair, reference_vantage)
+    except (SnapshotError, ValueError) as exc:
         raise fail(str(exc)) from None

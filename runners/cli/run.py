@@ -313,9 +313,12 @@ def run_command(
         f"resume with: censorprobe run --resume {result.run_id} --out {out}",
     )
     if isolate:
+        from runners.cli.isolate import isolation_progress
         from runners.isolation.driver import ISOLATIONS, isolate_snapshot
 
-        records = asyncio.run(isolate_snapshot(result.folder, config, budget=isolate_budget))
+        with isolation_progress(plain=True) as tell:
+            isolating = isolate_snapshot(result.folder, config, isolate_budget, progress=tell)
+            records = asyncio.run(isolating)
         found = sum(1 for record in records if record["trigger"])
         failed = sum(1 for record in records if record["error"])
         print(

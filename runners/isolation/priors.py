@@ -42,7 +42,11 @@ _TEMPER = 0.6  # likelihood ratios are raised to this power: the models are roug
 _INSIDE_WORD = 0.25  # weight of a part that starts (or ends) inside one of jieba's words
 _SMOOTHING = 1.0  # pseudo-count of the part bigrams (backed off to the filler's characters)
 _UNSEEN = 1e-7  # probability of a character the dictionary never has
-_LEARNT = 3.0  # weight of a part found on the platform itself, against one of a list
+# Weight of a string present by chance (once, wherever it lies), by its shape, per character of
+# the text: the longer the text, the likelier its rule is one whose parts are common strings.
+_CHANCE = 3.0
+_LEARNT = 3.0
+_RAREST = 3  # words of the dictionary less frequent than this are left out of the filler  # weight of a part found on the platform itself, against one of a list
 
 
 @cache
@@ -71,7 +75,11 @@ class _Filler:
         starts: Counter[str] = Counter()
         ends: Counter[str] = Counter()
         pairs: Counter[str] = Counter()
-        for word, frequency in jieba_dictionary():
+        # The tokenizer's table (loaded from jieba's cache) holds the dictionary's words and,
+        # with frequency 0, their prefixes; the rarest words change nothing that matters here.
+        for word, frequency in _tokenizer().FREQ.items():
+            if frequency < _RAREST:
+                continue
             for char in word:
                 chars[char] += frequency
             starts[word[0]] += frequency
@@ -135,6 +143,20 @@ class Priors:
             for a, b in pairwise(part):
                 self._pairs[a + b] += weight  # type: ignore[assignment]
                 self._out[a] += weight  # type: ignore[assignment]
+
+    def copy(self) -> Priors:
+        return Priors(*(Counter(counts) for counts in self._counters()))
+
+    def _counters(self) -> tuple[Counter[Any], ...]:
+        return (
+            self.parts,
+            self.lengths,
+            self.sizes,
+            self._chars,
+            self._starts,
+            self._pairs,
+            self._out,
+        )
 
     def learn(self, trigger: Sequence[str]) -> None:
         """A trigger found on the platform: its parts weigh more than a list's."""
@@ -228,6 +250,9 @@ class Layout:
                 end_factor = 1.0 if end in cuts else _INSIDE_WORD
                 weight = ratio**_TEMPER * start_factor * end_factor
                 totals[piece] = totals.get(piece, 0.0) + weight
+                if piece not in last:  # by chance: the rule's parts are common strings
+                    chance = _CHANCE * size * (lengths[length] * exp(log_part)) ** _TEMPER
+                    totals[piece] += chance
                 last[piece] = start
         spans: list[dict[int, float]] = [{} for _ in range(size)]
         for piece, weight in totals.items():

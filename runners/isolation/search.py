@@ -34,7 +34,10 @@ It makes fewer calls because:
 No method can do much better on texts where the parts could lie anywhere: a call answers yes or
 no, so the calls average at least the entropy of the rule's place in the text (Shannon), and
 the baseline is already within about a fifth of that floor (``benchmarks/bench_isolation.py``
-prints both).
+prints both). Real texts are not random: ``priors`` (:mod:`runners.isolation.priors`: jieba's
+word boundaries, what the user's rule lists say parts look like, triggers found before) weigh
+each start and end by where parts are likely, nine tenths of the weight; the blind weights
+above keep the rest, so a part no prior expected costs a few calls more, never a wrong answer.
 
 The weights only decide where to ask, never what is concluded: the trigger is exact whatever the
 text. The oracle must answer consistently over one isolation (rules that change half-way make

@@ -42,6 +42,9 @@ class RunConfig(BaseModel):
     concurrency: int = Field(default=4, ge=1)
     max_attempts: int = Field(default=5, ge=1)
     timeout: float = Field(default=20.0, gt=0)
+    #: Most bytes of one answer's body, counted on the wire and after decoding; a larger one
+    #: is a ``too_large`` error (runners.execution.fetch). 8 MiB: several times the largest search page.
+    max_body_bytes: int = Field(default=8 * 2**20, ge=1024)
     #: First retry back-off in seconds (doubles each attempt, capped at 60 s).
     backoff: float = Field(default=1.0, ge=0)
     #: Longest Retry-After honoured; a platform asking for more ends the probe as rate_limited.

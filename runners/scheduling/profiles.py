@@ -38,6 +38,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -152,6 +153,8 @@ class Profile(_Strict):
     retention: Retention = Retention()
     #: The folder of the profile file; paths in the profile are relative to it.
     root: Path = Field(default=Path("."), exclude=True)
+    #: The profile file and the line of ``vantage.headers``, for the error of a missing file.
+    _headers_at: tuple[str, int] = PrivateAttr(default=("profile", 1))
 
     @field_validator("cadence")
     @classmethod
@@ -201,7 +204,7 @@ def load_profile(path: Path | str) -> Profile:
             [KeywordError(where, marked.line_of(["root"]), "root", "unknown field")]
         )
     try:
-        return Profile.model_validate({**marked.data, "root": path.resolve().parent})
+        profile = Profile.model_validate({**marked.data, "root": path.resolve().parent})
     except ValidationError as exc:
         errors = []
         for error in exc.errors():
@@ -213,6 +216,8 @@ def load_profile(path: Path | str) -> Profile:
                 message = "unknown field (check the spelling; see runners/scheduling/profiles.py)"
             errors.append(KeywordError(where, marked.line_of(loc), field_name(loc), message))
         raise ProfileInvalid(errors) from None
+    profile._headers_at = (where, marked.line_of(["vantage", "headers"]))
+    return profile
 
 
 def to_run_config(profile: Profile) -> RunConfig:
@@ -223,9 +228,20 @@ def to_run_config(profile: Profile) -> RunConfig:
         base_urls=profile.base_urls,
         vantage=profile.vantage.name,
         proxy=profile.vantage.proxy,
-        headers=read_headers(profile.headers_path()),
+        headers=_read_headers(profile),
         **pacing,
     )
+
+
+def _read_headers(profile: Profile) -> dict[str, str]:
+    """The headers file, read at each run; a missing one names the profile's line."""
+    path = profile.headers_path()
+    try:
+        return read_headers(path)
+    except OSError as exc:
+        where, line = profile._headers_at
+        message = f"cannot read {path}: {exc.strerror}"
+        raise ProfileInvalid([KeywordError(where, line, "vantage.headers", message)]) from None
 
 
 def profile_runs(profile: Profile) -> list[tuple[Path, dict[str, Any]]]:
