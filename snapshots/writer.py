@@ -41,6 +41,7 @@ from snapshots.keyset import KeySet
 
 __all__ = [
     "LOCK",
+    "RESERVE",
     "SUPERSEDED",
     "Counts",
     "SnapshotLocked",
@@ -51,6 +52,9 @@ __all__ = [
 
 #: The lock file a writer holds while it writes the snapshot (not read by any reader).
 LOCK = ".lock"
+#: Space a writer holds while it runs, given up on a full disk to write the last manifest.
+RESERVE = ".reserve"
+_RESERVE_BYTES = 64 * 1024
 #: Observations replaced by ``run --retry-errors``, as they were (their evidence stays in
 #: the WARC); ``observations.jsonl`` holds their new answers.
 SUPERSEDED = "superseded.jsonl"
@@ -176,6 +180,9 @@ class SnapshotWriter:
         # Unbuffered: a line is written whole or, on a failed write, cut back off (append).
         self._stream = self._path.open("ab", buffering=0)
         self._size = self._stream.seek(0, os.SEEK_END)
+        self._reserve = folder / RESERVE
+        with contextlib.suppress(OSError), self._reserve.open("wb") as reserve:
+            os.posix_fallocate(reserve.fileno(), 0, _RESERVE_BYTES)
 
     @classmethod
     def create(
@@ -292,12 +299,19 @@ class SnapshotWriter:
         self._account(observation)
 
     def save_manifest(self) -> None:
+        """Write the manifest at once; on a full disk, give up the reserve and try again."""
         self.manifest["counts"] = self.counts.to_json()
         path = self.folder / MANIFEST
         try:
             write_json_atomic(path, self.manifest)
         except OSError as exc:
-            raise _write_failed(path, exc) from None
+            if not self._reserve.exists():
+                raise _write_failed(path, exc) from None
+            self._reserve.unlink()
+            try:
+                write_json_atomic(path, self.manifest)
+            except OSError as again:
+                raise _write_failed(path, again) from None
 
     def finish(self, status: str, *, ended_at: str | None = None) -> None:
         """Write the last manifest and close; closed (and unlocked) even if the write fails."""
@@ -313,5 +327,6 @@ class SnapshotWriter:
         if self._lock < 0:
             return
         self._stream.close()
+        self._reserve.unlink(missing_ok=True)
         os.close(self._lock)
         self._lock = -1

@@ -301,8 +301,9 @@ def test_full_disk_stops_at_once_and_resumes_once_there_is_room(
         assert "No space left on device" in failed.stderr
         assert "--resume full" in failed.stderr and "Traceback" not in failed.stderr
         folder = out / "full"
-        status = manifest(folder)["status"]
-        assert status == ("interrupted" if "marked interrupted" in failed.stderr else "running")
+        # The writer's reserve (.reserve) leaves room to mark the run interrupted.
+        assert "(marked interrupted)" in failed.stderr
+        assert manifest(folder)["status"] == "interrupted"
         written = observations(folder, controls=True)
         probes_sent = [e for e in testbed.log if e["query"] not in {"天气", "牛肉面", "足球"}]
         # Stopped at once: no request after the failed write (the last change to a file of
@@ -319,6 +320,7 @@ def test_full_disk_stops_at_once_and_resumes_once_there_is_room(
         keys = [o["key"] for o in found if o["role"] == "probe"]
         assert len(keys) == len(set(keys)) == len(TERMS)
         assert manifest(folder)["status"] == "complete"
+        assert not (folder / ".reserve").exists()
         warc = folder / "evidence.warc.gz"
         for observation in found:
             stored = read_exchange(warc, observation["evidence"]["offset"])

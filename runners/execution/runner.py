@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -401,6 +402,9 @@ async def execute(
         if evidence is not None:
             with contextlib.suppress(OSError):  # what it could not write is cut off on resume
                 evidence.close()
+            if ctx.failure is not None:  # free what the failed write took: room for the manifest
+                with contextlib.suppress(OSError):
+                    os.truncate(evidence.path, writer.evidence_end)
         try:
             writer.finish(status)
         except SnapshotWriteError as exc:
