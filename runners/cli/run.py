@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +28,7 @@ from rich.markup import escape
 from probes.contract import AdapterConfigError
 from probes.outcome import ErrorKind
 from probes.registry import UnknownAdapterError
-from runners.cli.display import err_console, print_summary, progress_hook
+from runners.cli.display import RunView, err_console, print_summary, watch_run
 from runners.cli.options import (
     Backoff,
     BaseUrls,
@@ -44,6 +45,7 @@ from runners.cli.options import (
     header_file,
 )
 from runners.execution.health import MAX_ERROR_SHARE, shortfalls
+from runners.execution.prober import run_pacing
 from runners.execution.runner import RunResult, execute, reask_errors
 from runners.keywords.lists import KeywordListsInvalid
 from runners.plan.planner import NoControlsError, Plan, make_plan
@@ -133,11 +135,12 @@ def run_plan(
     reask: Callable[[dict[str, Any]], bool] | None = None,
 ) -> RunResult:
     """Execute with progress display and clean Ctrl-C / SIGTERM handling."""
-    total = plan.total()
+    left = plan.totals()
     if resume and run_id:
-        total -= probes_done(results, run_id, reask)
+        for platform, done in probes_done(results, run_id, reask).items():
+            left[platform] = left.get(platform, 0) - done
 
-    async def main(hook: Any) -> RunResult:
+    async def main(view: RunView) -> RunResult:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         current = asyncio.current_task()
@@ -145,23 +148,21 @@ def run_plan(
         def on_signal() -> None:
             if stop.is_set() and current is not None:
                 current.cancel()  # a second signal: stop now, resume redoes the rest
+            elif not stop.is_set():
+                view.stopping()
             stop.set()
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal)
         return await execute(
-            plan,
-            results,
-            run_id=run_id,
-            resume=resume,
-            on_observation=hook,
-            stop=stop,
-            reask=reask,
+            plan, results, run_id=run_id, resume=resume, watcher=view, stop=stop, reask=reask
         )
 
-    with progress_hook(max(total, 0), label) as hook:
+    with watch_run(label) as view:
+        for platform, adapter in plan.adapters.items():
+            view.begin(platform, max(left.get(platform, 0), 0), run_pacing(adapter, plan.config)[0])
         try:
-            return asyncio.run(main(hook))
+            return asyncio.run(main(view))
         except asyncio.CancelledError:
             raise fail(
                 "interrupted; resume with --resume " + (run_id or "RUN_ID"), EXIT_INTERRUPTED
@@ -170,11 +171,11 @@ def run_plan(
 
 def probes_done(
     results: Path, run_id: str, reask: Callable[[dict[str, Any]], bool] | None = None
-) -> int:
-    """Probes written (and not to be asked again). The manifest's counts may predate a
-    kill -9; the observations file does not."""
-    return sum(
-        1
+) -> Counter[str]:
+    """Probes written (and not to be asked again), per platform. The manifest's counts may
+    predate a kill -9; the observations file does not."""
+    return Counter(
+        str(o.get("platform"))
         for o in iter_observations(run_dir(results, run_id))
         if o["role"] == "probe" and not (reask and reask(o))
     )
