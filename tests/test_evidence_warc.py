@@ -249,7 +249,9 @@ def test_redact_url_keeps_the_url_but_its_secrets() -> None:
         f"https://s.example/s?wd=1&uid={REDACTED}"
     )
     assert redact_url("https://s.example/plain") == "https://s.example/plain"
-    assert redact_url("http://[::1/broken?token=abc") == REDACTED
+    assert redact_url("http://[::1/broken?token=abc") == f"http://[::1/broken?token={REDACTED}"
+    assert redact_url("/next?a=1&sessionid=s#x") == f"/next?a=1&sessionid={REDACTED}#x"
+    assert redact_url("//u:p@h.example/p/@me?") == f"//{REDACTED}@h.example/p/@me?"
 
 
 def test_given_headers_are_secret_and_echoes_are_cut_out() -> None:
