@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from snapshots.evidence import REDACTED, Redactor
+from snapshots.evidence import REDACTED, redact_url
 from snapshots.format import TOOL
 
 __all__ = ["DEFAULT_USER_AGENT", "FIXED_ON_RESUME", "RunConfig", "read_headers"]
@@ -23,8 +22,6 @@ DEFAULT_USER_AGENT = (
 FIXED_ON_RESUME = frozenset({"lists", "platforms", "vantage", "shard", "evidence"})
 #: Control characters, and the key's separator: never in a vantage label (keys, WARC headers).
 _BAD_LABEL = re.compile(r"[\x00-\x1f\x7f/]")
-#: Query parameters of a base URL that hold a secret, by name.
-_SECRET_NAME = re.compile(r"token|key|secret", re.IGNORECASE)
 
 
 class RunConfig(BaseModel):
@@ -71,18 +68,9 @@ class RunConfig(BaseModel):
         return value
 
     def redact(self, url: str) -> str:
-        """``url`` as records keep it: credentials before the host, and the values of secret
-        query parameters (the usual ones, ``--redact-param``, any ``*token*``, ``*key*`` or
-        ``*secret*``), replaced. For base URLs, which carry no search terms."""
-        parts = urlsplit(url)
-        if "@" in parts.netloc:
-            parts = parts._replace(netloc=f"{REDACTED}@{parts.netloc.rsplit('@', 1)[1]}")
-        names = [
-            name
-            for name, _ in parse_qsl(parts.query, keep_blank_values=True)
-            if _SECRET_NAME.search(name)
-        ]
-        return Redactor().with_params([*self.redact_params, *names]).url(urlunsplit(parts))
+        """``url`` as records keep it (the redaction rule of :mod:`snapshots.evidence`, with
+        ``--redact-param``): credentials and secret query parameters replaced."""
+        return redact_url(url, self.redact_params)
 
     def public(self) -> dict[str, object]:
         """The config as the manifest keeps it: header values, proxy credentials and tokens
