@@ -15,7 +15,14 @@ from typing import Annotated, Any
 import typer
 
 from runners.cli.display import err_console, print_summary, watch_run
-from runners.cli.options import Backoff, Concurrency, MaxAttempts, Timeout, config_from_options
+from runners.cli.options import (
+    Backoff,
+    Concurrency,
+    MaxAttempts,
+    MaxBody,
+    Timeout,
+    config_from_options,
+)
 from runners.cli.run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, probes_done, setup_failure
 from runners.execution.prober import run_pacing
 from runners.plan.config import read_headers
@@ -63,6 +70,7 @@ def dispatch_command(
     concurrency: Concurrency = None,
     max_attempts: MaxAttempts = None,
     timeout: Timeout = None,
+    max_body: MaxBody = None,
     backoff: Backoff = None,
     batch_size: Annotated[
         int, typer.Option(help="Probes per batch; each batch is judged by its own controls.")
@@ -90,6 +98,7 @@ def dispatch_command(
             "concurrency": concurrency,
             "max_attempts": max_attempts,
             "timeout": timeout,
+            "max_body_bytes": max_body,
             "backoff": backoff,
             "evidence": False if no_evidence else None,
         }

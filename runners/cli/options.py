@@ -24,6 +24,7 @@ __all__ = [
     "ControlEvery",
     "FasterThanPolite",
     "MaxAttempts",
+    "MaxBody",
     "Rate",
     "ReaskDelay",
     "Timeout",
@@ -72,7 +73,23 @@ MaxAttempts = Annotated[
     int | None,
     typer.Option(min=1, help="Attempts per probe, retries included." + _default("max_attempts")),
 ]
-Timeout = Annotated[float | None, typer.Option(help="Seconds per request." + _default("timeout"))]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        help="Seconds for a whole exchange: connecting, headers, body and redirects."
+        + _default("timeout")
+    ),
+]
+MaxBody = Annotated[
+    int | None,
+    typer.Option(
+        "--max-body",
+        min=1024,
+        metavar="BYTES",
+        help="Most bytes one answer's body may be, counted after decoding (past it: error "
+        "too_large)." + _default("max_body_bytes"),
+    ),
+]
 Backoff = Annotated[
     float | None,
     typer.Option(min=0, help="First retry back-off in seconds (doubles)." + _default("backoff")),
