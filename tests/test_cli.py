@@ -73,3 +73,17 @@ def test_max_body_reaches_the_run(start_testbed, tmp_path) -> None:
     }
     found = observations(only_run(tmp_path / "r"), controls=True)
     assert {o["error"]["kind"] for o in found if o["role"] == "control"} == {"too_large"}
+
+
+def test_the_results_folder_is_spelt_results_everywhere() -> None:
+    command = typer.main.get_command(app)
+    seen = []
+    for path in _command_paths(command):
+        node: Any = command
+        for name in path:
+            node = node.commands[name]
+        for param in node.params:
+            if "results folder" in (getattr(param, "help", None) or "").lower():
+                seen.append(path)
+                assert "--results" in param.opts and "-r" in param.opts, (path, param.opts)
+    assert {("run",), ("diff",), ("export",), ("evidence", "show"), ("merge",)} <= set(seen)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from runners.cli.display import console, print_summary
+from runners.cli.options import RunResultsFolder
 from runners.cli.results import print_diff, write_report
 from runners.cli.run import fail, run_plan
 from runners.isolation.driver import isolate_snapshot
@@ -23,7 +24,7 @@ _REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
 
 
 def demo_command(
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     keyword_list: Annotated[
         Path, typer.Option("--list", help="Keyword list to probe.")
     ] = _REPO_KEYWORDS,

@@ -20,6 +20,7 @@ from runners.cli.options import (
     Concurrency,
     MaxAttempts,
     MaxBody,
+    RunResultsFolder,
     Timeout,
     config_from_options,
 )
@@ -82,7 +83,7 @@ def dispatch_command(
     no_evidence: Annotated[
         bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
     ] = False,
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     run_id: Annotated[str | None, typer.Option(help="Name the run.")] = None,
     resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
 ) -> None:

@@ -27,10 +27,33 @@ __all__ = [
     "MaxBody",
     "Rate",
     "ReaskDelay",
+    "ResultsFolder",
+    "RunResultsFolder",
     "Timeout",
     "base_urls_of",
     "config_from_options",
     "header_file",
+]
+
+
+#: The results folder, in every command that reads one (run ids, ``latest`` and ``previous``
+#: are looked up there).
+ResultsFolder = Annotated[
+    Path,
+    typer.Option(
+        "--results", "-r", metavar="DIR", help="Results folder (where run ids are looked up)."
+    ),
+]
+#: The same folder for the commands that write a snapshot into it; ``--out`` is its older name.
+RunResultsFolder = Annotated[
+    Path,
+    typer.Option(
+        "--results",
+        "-r",
+        "--out",
+        metavar="DIR",
+        help="Results folder the snapshot is written in (--out: its older name).",
+    ),
 ]
 
 

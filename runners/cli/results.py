@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from runners.cli.display import console
+from runners.cli.options import ResultsFolder
 from runners.cli.run import fail
 from snapshots.crossplatform import (
     CONTRAST_COLUMNS,
@@ -71,7 +72,6 @@ _KIND_STYLES = {
     ChangeKind.INCONCLUSIVE: "dim",
 }
 
-ResultsOption = Annotated[Path, typer.Option(help="Results folder (where aliases are looked up).")]
 PlatformOption = Annotated[
     list[str] | None, typer.Option("--platform", "-p", help="Only this platform; repeatable.")
 ]
@@ -313,7 +313,7 @@ def diff_command(
     category: CategoryOption = None,
     keyword_list: ListOption = None,
     term: TermOption = None,
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Compare two snapshots key by key: what started or stopped being censored, and how."""
     filters = Filters(platform or (), category or (), keyword_list or (), term or ())
@@ -407,7 +407,7 @@ def timeline_command(
     output: Annotated[TimelineFormat, typer.Option("--format", help="Output format.")] = (
         TimelineFormat.table
     ),
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Every key across every snapshot: verdicts over time, first and last censored, flips."""
     if not find_snapshots(results):
@@ -471,7 +471,7 @@ def report_command(
     ] = None,
     pair: PairOption = None,
     reference_vantage: ReferenceVantageOption = None,
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """One self-contained HTML page: summary, heatmap, timeline, changes, platforms compared,
     notices and evidence."""

@@ -40,6 +40,7 @@ from runners.cli.options import (
     MaxBody,
     Rate,
     ReaskDelay,
+    RunResultsFolder,
     Timeout,
     base_urls_of,
     config_from_options,
@@ -235,7 +236,7 @@ def run_command(
     no_evidence: Annotated[
         bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
     ] = False,
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (default: UTC time + random).")
     ] = None,
