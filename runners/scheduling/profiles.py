@@ -55,7 +55,7 @@ from snapshots.writer import new_run_id
 __all__ = [
     "PROFILE_FIELD",
     "Cadence",
-    "Pacing",
+    "ProfilePacing",
     "Profile",
     "ProfileInvalid",
     "Retention",
@@ -111,7 +111,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Pacing(_Strict):
+class ProfilePacing(_Strict):
     """Each setting left out is the run's default (``RunConfig``)."""
 
     #: Requests per second per platform; None = the adapter's polite default; 0 = unpaced.
@@ -146,7 +146,7 @@ class Profile(_Strict):
     lists: list[str] = Field(min_length=1)
     platforms: list[str] = Field(min_length=1)
     base_urls: dict[str, str] = {}
-    pacing: Pacing = Pacing()
+    pacing: ProfilePacing = ProfilePacing()
     vantage: Vantage = Vantage()
     cadence: str
     output: str
