@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from runners.cli.display import err_console, print_summary, watch_run
+from runners.cli.exits import EXIT_INTERRUPTED, fail
 from runners.cli.options import (
     Backoff,
     Concurrency,
@@ -24,7 +25,7 @@ from runners.cli.options import (
     Timeout,
     config_from_options,
 )
-from runners.cli.run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, probes_done, setup_failure
+from runners.cli.run import SETUP_ERRORS, probes_done, setup_failure
 from runners.execution.prober import run_pacing
 from runners.plan.config import read_headers
 from runners.plan.planner import make_plan

@@ -16,8 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from runners.cli.display import console
+from runners.cli.exits import fail
 from runners.cli.options import ResultsFolder
-from runners.cli.run import fail
 from snapshots.evidence import read_exchange
 from snapshots.format import EVIDENCE, MANIFEST, SnapshotError, iter_observations, run_dir
 from snapshots.store import ALIASES, Snapshot, resolve_snapshot

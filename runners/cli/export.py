@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from runners.cli.display import console, err_console
+from runners.cli.exits import fail
 from runners.cli.options import ResultsFolder
-from runners.cli.run import fail
 from snapshots.duck import corrupt_lines
 from snapshots.export import export_observations
 from snapshots.format import CorruptLine

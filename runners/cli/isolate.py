@@ -16,8 +16,8 @@ import typer
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
 from runners.cli.display import err_console
+from runners.cli.exits import fail
 from runners.cli.options import Backoff, MaxAttempts, MaxBody, Timeout, config_from_options
-from runners.cli.run import fail
 from runners.execution.prober import Prober
 from runners.isolation.driver import (
     IsolationError,

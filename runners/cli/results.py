@@ -13,8 +13,8 @@ import typer
 from rich.table import Table
 
 from runners.cli.display import console
+from runners.cli.exits import EXIT_CHANGED, fail
 from runners.cli.options import ResultsFolder
-from runners.cli.run import fail
 from snapshots.crossplatform import (
     CONTRAST_COLUMNS,
     DEFAULT_PAIRS,
@@ -57,7 +57,6 @@ __all__ = [
 ]
 
 #: ``diff --fail-on-change`` exits with this when censorship changed between the two sides.
-EXIT_CHANGED = 3
 _TABLE_ROWS = 500
 _STRIP_WIDTH = 40
 _KIND_STYLES = {

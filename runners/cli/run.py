@@ -1,16 +1,6 @@
 """``censorprobe run``: plan, execute, and summarise one measurement run.
 
-Exit codes, which unattended runs (cron, systemd, CI) can trust (README, "Exit codes"):
-
-- 0: complete, and it measured something: no platform aborted, errors within
-  ``--max-error-share`` of the probes on every platform;
-- 1: nothing was run: bad lists, settings, profile or snapshot (locked by another writer);
-- 2: the command line itself is wrong (typer's usage error);
-- 3: it measured nothing useful: a platform's first control check got no answer (so it was
-  not probed), or every probe is an error, or errors passed ``--max-error-share``;
-- 4: the snapshot could not be written (a full disk): the run stopped at once; resume it
-  once there is room;
-- 130: interrupted (Ctrl-C, SIGTERM); ``--resume`` finishes it.
+Exit codes: :mod:`runners.cli.exits` (README, "Exit codes").
 """
 
 from __future__ import annotations
@@ -23,12 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from probes.contract import AdapterConfigError
 from probes.outcome import ErrorKind
 from probes.registry import UnknownAdapterError
-from runners.cli.display import RunView, err_console, print_summary, watch_run
+from runners.cli.display import RunView, print_summary, watch_run
+from runners.cli.exits import EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_NOTHING_USEFUL, fail
 from runners.cli.options import (
     Backoff,
     BaseUrls,
@@ -55,26 +45,16 @@ from snapshots.format import SnapshotError, iter_observations, read_manifest, ru
 from snapshots.writer import SnapshotWriteError
 
 __all__ = [
-    "EXIT_INTERRUPTED",
     "MAX_ERROR_SHARE",
-    "EXIT_INVALID",
-    "EXIT_NOTHING_USEFUL",
-    "EXIT_NOT_WRITTEN",
     "SETUP_ERRORS",
     "MaxErrorShare",
     "base_urls_of",
     "conclude",
-    "fail",
     "probes_done",
     "run_command",
     "run_plan",
     "setup_failure",
 ]
-
-EXIT_INVALID = 1
-EXIT_NOTHING_USEFUL = 3
-EXIT_NOT_WRITTEN = 4
-EXIT_INTERRUPTED = 130
 
 MaxErrorShare = Annotated[
     float,
@@ -84,13 +64,6 @@ MaxErrorShare = Annotated[
         help="Exit 3 when errors pass this share of a platform's probes (0.05 = 5 %).",
     ),
 ]
-
-
-def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    err_console.print(
-        f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True
-    )
-    return typer.Exit(code)
 
 
 #: What can go wrong before a request is sent: bad lists, adapters, settings or snapshots.
