@@ -277,9 +277,14 @@ class SnapshotWriter:
         self._keep_evidence(observation)
 
     def _keep_evidence(self, observation: dict[str, Any]) -> None:
-        evidence = observation.get("evidence")
-        if evidence:
-            self.evidence_end = max(self.evidence_end, evidence["offset"] + evidence["length"])
+        """Where the WARC records this line points to end: its own exchange's and those of
+        its confirmation probes (written with it), so a resume cuts back to none of them."""
+        confirmation = observation.get("confirmation") or {}
+        probes = confirmation.get("probes", []) if isinstance(confirmation, dict) else []
+        for evidence in [observation.get("evidence"), *(p.get("evidence") for p in probes)]:
+            if isinstance(evidence, dict):
+                end = evidence["offset"] + evidence["length"]
+                self.evidence_end = max(self.evidence_end, end)
 
     def append(self, observation: dict[str, Any]) -> None:
         """Write one line whole, or not at all (:class:`SnapshotWriteError`: disk full ...)."""
