@@ -102,11 +102,6 @@ def test_no_secret_in_evidence_observations_or_printed(secret_run: tuple[Path, P
         assert secret not in shown.stdout + shown.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the manifest's endpoints and config.base_urls keep the base URL as given: "
-    "runners/execution/runner.py (_manifest) and RunConfig.public must call redact_url",
-)
 def test_no_secret_in_the_manifest(secret_run: tuple[Path, Path]) -> None:
     _, folder = secret_run
     text = (folder / "manifest.json").read_text(encoding="utf-8")
