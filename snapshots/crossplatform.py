@@ -25,7 +25,7 @@ from typing import Any
 
 from snapshots.confidence import confidence_sql
 from snapshots.diff import Side
-from snapshots.duck import Query, connect
+from snapshots.duck import ObservationSql, connect
 from snapshots.filters import EVERYTHING, FILTER_COLUMNS, Filters
 from snapshots.format import Key
 from snapshots.store import Snapshot
@@ -229,7 +229,7 @@ def _side(verdict: str | None, *rest: Any) -> Side | None:
     return None if verdict is None else Side(verdict, *rest)
 
 
-def _platforms(query: Query, snapshot: Snapshot) -> set[str]:
+def _platforms(query: ObservationSql, snapshot: Snapshot) -> set[str]:
     source = query.observations("platforms", [snapshot.observations], ["platform"])
     sql = f"SELECT DISTINCT platform FROM {source} WHERE platform IS NOT NULL"
     return {row[0] for row in connect().execute(sql, query.parameters).fetchall()}
@@ -249,7 +249,7 @@ def compare_platforms(
     """
     run = snapshot if isinstance(snapshot, Snapshot) else Snapshot.open(snapshot)
     wanted = list(DEFAULT_PAIRS if pairs is None else pairs)
-    probed = _platforms(Query(), run)
+    probed = _platforms(ObservationSql(), run)
     chosen = tuple(pair for pair in wanted if set(pair) <= probed)
     if not chosen:
         names = ", ".join(f"{a}:{b}" for a, b in wanted) or "none"
@@ -257,7 +257,7 @@ def compare_platforms(
             f"run {run.run_id} probed {', '.join(sorted(probed)) or 'nothing'}: none of the "
             f"platform pairs ({names}) has both platforms; name one with --pair A:B"
         )
-    query = Query()
+    query = ObservationSql()
     query.bind("pair_a", [a for a, _ in chosen])
     query.bind("pair_b", [b for _, b in chosen])
     columns = ["vantage", "verdict", "signal", "confidence", "error", "result_count", "query"]

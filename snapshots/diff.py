@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from snapshots.confidence import SUSPECTED, confidence_sql
-from snapshots.duck import Query, connect
+from snapshots.duck import ObservationSql, connect
 from snapshots.filters import EVERYTHING, FILTER_COLUMNS, Filters
 from snapshots.format import Key
 from snapshots.store import Snapshot
@@ -245,7 +245,7 @@ def _side(verdict: str | None, *rest: Any) -> Side | None:
 
 
 def _compare(
-    query: Query,
+    query: ObservationSql,
     sides: tuple[str, str],
     labels: tuple[str, str],
     threshold: float,
@@ -283,7 +283,7 @@ _COLUMNS = ["verdict", "signal", "confidence", "error", "result_count", "query",
 
 
 def _keyed(
-    query: Query,
+    query: ObservationSql,
     name: str,
     snapshots: Sequence[Snapshot],
     key: str,
@@ -307,7 +307,7 @@ def _keyed(
     )
 
 
-def _flips(query: Query, runs: Sequence[Snapshot], a: Snapshot, filters: Filters) -> str:
+def _flips(query: ObservationSql, runs: Sequence[Snapshot], a: Snapshot, filters: Filters) -> str:
     """Per key: state flips (censored <-> visible, errors skipped) over ``runs``, oldest first,
     and how many of them came after A."""
     order = query.bind("history_runs", [run.run_id for run in runs])
@@ -345,7 +345,7 @@ def diff_snapshots(
     ``unstable``.
     """
     first, second = _open(a), _open(b)
-    query = Query()
+    query = ObservationSql()
     sides = (
         _keyed(query, "a", [first], "key", filters),
         _keyed(query, "b", [second], "key", filters),
@@ -370,7 +370,7 @@ def diff_snapshots(
 def vantages(snapshot: Path | Snapshot) -> list[str]:
     """The vantage points that observed something in a run."""
     run = _open(snapshot)
-    query = Query()
+    query = ObservationSql()
     source = query.observations("files", [run.observations], ["vantage"])
     sql = f"SELECT DISTINCT vantage FROM {source} WHERE vantage IS NOT NULL ORDER BY 1"
     return [row[0] for row in connect().execute(sql, query.parameters).fetchall()]
@@ -389,7 +389,7 @@ def diff_vantages(
     The keys in the result are ``list/term/variant/platform``.
     """
     run = _open(snapshot)
-    query = Query()
+    query = ObservationSql()
     query.bind("vantage_a", vantage_a)
     query.bind("vantage_b", vantage_b)
     trimmed = Key.sql_without_vantage()

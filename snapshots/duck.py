@@ -16,7 +16,7 @@ import duckdb
 
 from snapshots.format import OBSERVATION_FIELDS, CorruptLine, iter_jsonl
 
-__all__ = ["Query", "connect", "corrupt_lines"]
+__all__ = ["ObservationSql", "connect", "corrupt_lines"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -30,7 +30,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-class Query:
+class ObservationSql:
     """One SQL statement over observation files, with the file lists bound as parameters."""
 
     def __init__(self) -> None:

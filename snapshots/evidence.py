@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -70,6 +70,7 @@ _URL_HEADERS = frozenset({"location", "content-location", "referer"})
 #: A request's secret values shorter than this are not cut out of responses (too common).
 _SHORTEST_ECHO = 8
 _DECODED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+_PIECES = re.compile(r"[\s;,=]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -106,30 +107,29 @@ class Redactor:
         return name.lower() in self.params or is_secret_name(name)
 
     def url(self, url: str) -> str:
-        """The URL with its user, password and secret parameters (query or fragment) redacted."""
+        """The URL with its user, password and secret parameters (query or fragment) redacted.
+
+        Only those are rewritten; the rest of the URL is kept as it was, byte for byte."""
         if "?" not in url and "@" not in url and "#" not in url:
             return url
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return REDACTED  # not even a URL: nothing of it is kept
-        netloc = parts.netloc
-        if "@" in netloc:
-            netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
-        return urlunsplit(
-            parts._replace(
-                netloc=netloc, query=self._pairs(parts.query), fragment=self._pairs(parts.fragment)
-            )
-        )
+        start, userinfo, rest, query, fragment = _split_url(url)
+        if userinfo:
+            start += f"{REDACTED}@"
+        shown = start + rest
+        if query is not None:
+            shown += "?" + self._pairs(query)
+        if fragment is not None:
+            shown += "#" + self._pairs(fragment)
+        return shown
 
     def _pairs(self, text: str) -> str:
         if "=" not in text:
             return text
-        pieces = []
-        for piece in text.split("&"):
+        pieces = text.split("&")
+        for number, piece in enumerate(pieces):
             name, sep, _ = piece.partition("=")
-            secret = sep and self.secret_param(unquote_plus(name))
-            pieces.append(f"{name}={REDACTED}" if secret else piece)
+            if sep and self.secret_param(unquote_plus(name)):
+                pieces[number] = f"{name}={REDACTED}"
         return "&".join(pieces)
 
     def header_list(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -143,20 +143,35 @@ class Redactor:
     def secret_values(self, url: str, headers: Iterable[tuple[str, str]]) -> list[str]:
         """The values a request holds in secret: to be cut out of whatever comes back."""
         found = [value for name, value in headers if self.secret_header(name)]
-        found += [piece for value in list(found) for piece in re.split(r"[\s;,=]+", value)]
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            parts = None
-        if parts is not None:
-            for text in (parts.query, parts.fragment):
-                for piece in text.split("&"):
-                    name, sep, value = piece.partition("=")
-                    if sep and self.secret_param(unquote_plus(name)):
-                        found += [value, unquote_plus(value)]
-            if parts.password:
-                found.append(parts.password)
+        found += [piece for value in list(found) for piece in _PIECES.split(value)]
+        _, userinfo, _, query, fragment = _split_url(url)
+        found += userinfo.split(":")
+        for text in (query or "", fragment or ""):
+            for piece in text.split("&") if "=" in text else ():
+                name, sep, value = piece.partition("=")
+                if sep and self.secret_param(unquote_plus(name)):
+                    found += [value, unquote_plus(value)]
         return sorted({value for value in found if len(value) >= _SHORTEST_ECHO}, key=len)[::-1]
+
+
+def _split_url(url: str) -> tuple[str, str, str, str | None, str | None]:
+    """``scheme://``, the user and password, the rest up to the query, the query, the fragment
+    (``None`` when absent). Plain string work: a URL that urllib cannot parse is split too."""
+    head, hash_sign, fragment = url.partition("#")
+    head, question_mark, query = head.partition("?")
+    scheme, sep, rest = head.partition("//")
+    if not sep or ("/" in scheme.rstrip(":")):  # no authority: nothing before the path
+        scheme, rest = "", head
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    start = scheme + sep if at else ""
+    return (
+        start,
+        userinfo,
+        (host + slash + path) if at else head,
+        query if question_mark else None,
+        fragment if hash_sign else None,
+    )
 
 
 def redact_url(url: str, extra_params: Iterable[str] = ()) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from snapshots.duck import Query, connect
+from snapshots.duck import ObservationSql, connect
 from snapshots.format import EVIDENCE
 from snapshots.store import Snapshot
 from snapshots.tabular import FORMULA_LEADING
@@ -157,7 +157,7 @@ def _expression(sql: str, kind: ColumnKind, *, flat: bool, csv: bool) -> str:
     return sql
 
 
-def _runs(query: Query, snapshots: Sequence[Snapshot]) -> str:
+def _runs(query: ObservationSql, snapshots: Sequence[Snapshot]) -> str:
     """The runs as a subquery (one row each), their values bound as parallel lists."""
     columns: dict[str, tuple[str, list[Any]]] = {
         "run_id": ("VARCHAR", [s.run_id for s in snapshots]),
@@ -181,7 +181,7 @@ def _runs(query: Query, snapshots: Sequence[Snapshot]) -> str:
     return _unnest(query, "m", columns)
 
 
-def _isolations(query: Query, snapshots: Sequence[Snapshot]) -> str:
+def _isolations(query: ObservationSql, snapshots: Sequence[Snapshot]) -> str:
     records = [
         (s.run_id, key, record.get("trigger"), record.get("queries"))
         for s in snapshots
@@ -197,7 +197,7 @@ def _isolations(query: Query, snapshots: Sequence[Snapshot]) -> str:
     return _unnest(query, "i", columns)
 
 
-def _unnest(query: Query, prefix: str, columns: dict[str, tuple[str, list[Any]]]) -> str:
+def _unnest(query: ObservationSql, prefix: str, columns: dict[str, tuple[str, list[Any]]]) -> str:
     selected = ", ".join(
         f"unnest({query.bind(f'{prefix}_{name}', values)}::{kind}[]) AS {name}"
         for name, (kind, values) in columns.items()
@@ -217,7 +217,7 @@ def select_observations(
     ``flat``: lists as JSON text and timestamps as ISO 8601 text (CSV, SQLite); ``csv``: text
     cells neutralised against formulas too. ``controls=False`` leaves control observations out.
     """
-    query = Query()
+    query = ObservationSql()
     source = query.observations(
         "files", [s.observations for s in snapshots], _READ, probes_only=not controls
     )

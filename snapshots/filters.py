@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from snapshots.duck import Query
+from snapshots.duck import ObservationSql
 
 __all__ = ["EVERYTHING", "FILTER_COLUMNS", "Filters"]
 
-#: The observation columns the filters need, for ``Query.observations``.
+#: The observation columns the filters need, for ``ObservationSql.observations``.
 FILTER_COLUMNS = ("platform", "term")
 
 
@@ -22,7 +22,7 @@ class Filters:
     lists: Sequence[str] = ()
     terms: Sequence[str] = ()
 
-    def sql(self, query: Query, prefix: str = "filter") -> str:
+    def sql(self, query: ObservationSql, prefix: str = "filter") -> str:
         """A DuckDB condition over an observation relation; values are bound, never pasted."""
         conditions = ["true"]
         for name, column, values in (

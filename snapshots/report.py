@@ -50,7 +50,7 @@ from snapshots.diff import (
     diff_snapshots,
     shift_label,
 )
-from snapshots.duck import Query, connect
+from snapshots.duck import ObservationSql, connect
 from snapshots.evidence import read_exchange
 from snapshots.format import EVIDENCE, Key, SnapshotError, utc_now
 from snapshots.inert import inert_frame
@@ -69,7 +69,7 @@ _HTML_START = re.compile(rb"^\s*<(!doctype html|html)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class Probe:
+class ProbeRow:
     """What the report needs of one probe observation of the latest run."""
 
     key: str
@@ -102,8 +102,8 @@ class Report:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-def _latest_probes(snapshot: Snapshot) -> list[Probe]:
-    query = Query()
+def _latest_probes(snapshot: Snapshot) -> list[ProbeRow]:
+    query = ObservationSql()
     source = query.observations(
         "files",
         [snapshot.observations],
@@ -127,7 +127,7 @@ def _latest_probes(snapshot: Snapshot) -> list[Probe]:
         " error.kind, result_count, notice,"
         f' evidence."offset", evidence.sha256 FROM {source} ORDER BY key'
     )
-    return [Probe(*row) for row in connect().execute(sql, query.parameters).fetchall()]
+    return [ProbeRow(*row) for row in connect().execute(sql, query.parameters).fetchall()]
 
 
 class _Labels:
@@ -219,7 +219,7 @@ def _with_query(label: str, query: str | None) -> str:
     return f"{label}  {short}"
 
 
-def _heatmap(probes: list[Probe], labels: _Labels) -> _Grid:
+def _heatmap(probes: list[ProbeRow], labels: _Labels) -> _Grid:
     columns = sorted({labels.column(p.key) for p in probes})
     grid = _Grid(columns)
     cells: dict[str, tuple[list[str | None], list[bool]]] = {}
@@ -287,7 +287,7 @@ def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
     return f'<table class="{css}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _summary(probes: list[Probe], labels: _Labels) -> str:
+def _summary(probes: list[ProbeRow], labels: _Labels) -> str:
     """One row per platform, and per vantage point where the run has several."""
     by_platform: dict[str, Counter[str]] = defaultdict(Counter)
     for probe in probes:
@@ -482,7 +482,7 @@ class _Budget:
         return True
 
 
-def _evidence(probe: Probe, snapshot: Snapshot, results: Path, budget: _Budget) -> str:
+def _evidence(probe: ProbeRow, snapshot: Snapshot, results: Path, budget: _Budget) -> str:
     command = shlex.join(
         ["censorprobe", "evidence", snapshot.run_id, probe.key, "--body", "--results", str(results)]
     )
@@ -544,7 +544,7 @@ def _confidence(confidence: str | None) -> str:
     return _e(confidence)
 
 
-def _censored(probes: list[Probe], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
+def _censored(probes: list[ProbeRow], snapshot: Snapshot, results: Path, labels: _Labels) -> str:
     budget = _Budget(EVIDENCE_BUDGET)
     isolated = snapshot.isolations()
     rows = [

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from snapshots.confidence import SUSPECTED, confidence_sql
-from snapshots.duck import Query, connect
+from snapshots.duck import ObservationSql, connect
 from snapshots.filters import FILTER_COLUMNS, Filters
 from snapshots.store import find_snapshots
 
@@ -239,7 +239,7 @@ def timeline(
     and instability alike.
     """
     files = [snapshot.observations for snapshot in find_snapshots(results)]
-    query = Query()
+    query = ObservationSql()
     columns = ["run_id", *FILTER_COLUMNS, "query", "started_at", "verdict", "signal"]
     source = query.observations("files", files, [*columns, "confidence", "error"])
     conditions = [Filters(platforms, categories, lists, terms).sql(query)]

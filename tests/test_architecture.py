@@ -99,3 +99,12 @@ def test_every_error_kind_and_signal_is_documented() -> None:
         text = (ROOT / document).read_text(encoding="utf-8")
         for value in [*ErrorKind, *Signal]:
             assert f"`{value.value}`" in text, f"{document} does not document {value.value}"
+
+
+def test_every_diff_and_comparison_kind_is_documented() -> None:
+    from snapshots.crossplatform import ContrastKind
+    from snapshots.diff import ChangeKind
+
+    text = (ROOT / "results/README.md").read_text(encoding="utf-8")
+    for value in [*ChangeKind, *ContrastKind]:
+        assert f"`{value.value}`" in text, f"results/README.md does not document {value.value}"

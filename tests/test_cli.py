@@ -57,3 +57,33 @@ def test_help_shows_one_placeholder_style_and_no_python_types() -> None:
     run_help = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output
     assert re.search(r"--timeout\s+FLOAT", run_help)
     assert re.search(r"lists\.\.\.\s+PATH\.\.\.", run_help)
+
+
+def test_max_body_reaches_the_run(start_testbed, tmp_path) -> None:
+    from support import observations, only_run, run_on_testbed, write_list
+
+    testbed = start_testbed()
+    keyword_list = write_list(tmp_path / "l.yaml", [("plain", "天气预报")])
+    run = run_on_testbed(keyword_list, testbed.url, tmp_path / "r", "--max-body", "1024")
+    assert run.returncode == 3, run.stdout + run.stderr  # nothing useful measured
+    (probe,) = observations(only_run(tmp_path / "r"))
+    assert probe["verdict"] == "error" and probe["error"]["kind"] in {
+        "too_large",
+        "controls_failed",
+    }
+    found = observations(only_run(tmp_path / "r"), controls=True)
+    assert {o["error"]["kind"] for o in found if o["role"] == "control"} == {"too_large"}
+
+
+def test_the_results_folder_is_spelt_results_everywhere() -> None:
+    command = typer.main.get_command(app)
+    seen = []
+    for path in _command_paths(command):
+        node: Any = command
+        for name in path:
+            node = node.commands[name]
+        for param in node.params:
+            if "results folder" in (getattr(param, "help", None) or "").lower():
+                seen.append(path)
+                assert "--results" in param.opts and "-r" in param.opts, (path, param.opts)
+    assert {("run",), ("diff",), ("export",), ("evidence", "show"), ("merge",)} <= set(seen)

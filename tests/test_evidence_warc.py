@@ -244,7 +244,9 @@ def test_redact_url_keeps_the_url_but_its_secrets() -> None:
         f"https://s.example/s?wd=1&uid={REDACTED}"
     )
     assert redact_url("https://s.example/plain") == "https://s.example/plain"
-    assert redact_url("http://[::1/broken?token=abc") == REDACTED
+    assert redact_url("http://[::1/broken?token=abc") == f"http://[::1/broken?token={REDACTED}"
+    assert redact_url("/next?a=1&sessionid=s#x") == f"/next?a=1&sessionid={REDACTED}#x"
+    assert redact_url("//u:p@h.example/p/@me?") == f"//{REDACTED}@h.example/p/@me?"
 
 
 def test_given_headers_are_secret_and_echoes_are_cut_out() -> None:
@@ -267,3 +269,26 @@ def test_given_headers_are_secret_and_echoes_are_cut_out() -> None:
     assert ("location", f"/next?token={REDACTED}") in exchange.response_headers
     assert ("x-echo", f"seen {REDACTED}") in exchange.response_headers
     assert exchange.body == f"<a href='/s?token={REDACTED}'>{REDACTED}</a>".encode()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SnapshotWriter._account (snapshots/writer.py) takes evidence_end from each "
+    "observation's own evidence only; the confirmation records written after it are cut",
+)
+def test_resume_keeps_the_evidence_of_confirmations(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RuleBook((Rule(parts=("白纸",), action=Action.ZERO_RESULTS),)))
+    out = tmp_path / "results"
+    keyword_list = write_list(tmp_path / "l.yaml", [("tea", "喝茶"), ("paper", "白纸")])
+    run_on_testbed(keyword_list, testbed.url, out, "--run-id", "conf", check=True)
+    folder = out / "conf"
+    # A kill -9 right after the last line was written: the manifest still says running.
+    data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    data["status"] = "running"
+    (folder / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    assert cli("run", "--resume", "conf", "--out", out).returncode == 0
+    paper = next(o for o in observations(folder) if o["term"]["id"] == "paper")
+    refs = [probe["evidence"] for probe in paper["confirmation"]["probes"]]
+    assert refs and all(refs)
+    for probe, ref in zip(paper["confirmation"]["probes"], refs, strict=True):
+        assert read_exchange(folder / "evidence.warc.gz", ref["offset"]).key == probe["key"]

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import REPO
 
-from runners.isolation.search import BudgetExceeded, Isolation, Query, isolate, isolate_async
+from runners.isolation.search import BudgetExceeded, Isolation, Parts, isolate, isolate_async
 
 Rule = tuple[str, ...]
 
 
-def _load_baseline() -> Callable[[str, Callable[[Sequence[str]], bool]], Query | None]:
+def _load_baseline() -> Callable[[str, Callable[[Sequence[str]], bool]], Parts | None]:
     path = REPO / "benchmarks" / "xiong_knockel.py"
     spec = importlib.util.spec_from_file_location("xiong_knockel", path)
     assert spec is not None and spec.loader is not None
@@ -34,7 +34,7 @@ class Platform:
 
     def __init__(self, *rules: Rule) -> None:
         self.rules = rules
-        self.queries: list[Query] = []
+        self.queries: list[Parts] = []
 
     def __call__(self, fragments: Sequence[str]) -> bool:
         self.queries.append(tuple(fragments))
@@ -49,7 +49,7 @@ def essential(rule: Rule) -> frozenset[str]:
     return frozenset(p for p in rule if not any(p != q and p in q for q in rule))
 
 
-def one_step_smaller(trigger: Query) -> list[Query]:
+def one_step_smaller(trigger: Parts) -> list[Parts]:
     """The trigger less one part, and with one part shorter by a character at either end."""
     dropped = [trigger[:i] + trigger[i + 1 :] for i in range(len(trigger))]
     shortened = [
@@ -88,7 +88,7 @@ ARTICLE = (
     ],
     ids=["1 part", "2 parts", "3 parts", "4 parts"],
 )
-def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: Query) -> None:
+def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: Parts) -> None:
     platform = Platform(rule)
     result = isolate(ARTICLE, platform)
     assert result.trigger == trigger
@@ -115,7 +115,7 @@ def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: 
         ("天安门广场上的坦克人照片", ("天安门广场上的坦克人照片",), ("天安门广场上的坦克人照片",)),
     ],
 )
-def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Query) -> None:
+def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Parts) -> None:
     platform = Platform(rule)
     result = isolate(text, platform)
     assert result.trigger == trigger

@@ -16,7 +16,7 @@ import pytest
 from support import observations, run_probes, write_list
 
 from snapshots.diff import diff_snapshots
-from snapshots.duck import Query, connect
+from snapshots.duck import ObservationSql, connect
 from snapshots.export import export_observations
 from snapshots.format import OBSERVATION_FIELDS
 from snapshots.report import build_report
@@ -94,7 +94,7 @@ def test_the_duckdb_layer_reads_every_field_the_runner_wrote(
 ) -> None:
     _, first, _ = runs
     columns = [name for name in OBSERVATION_FIELDS if name not in UNREAD]
-    query = Query()
+    query = ObservationSql()
     source = query.observations("files", [first / "observations.jsonl"], columns, probes_only=False)
     names = ", ".join(f'to_json("{c}") AS "{c}"' for c in columns)
     cursor = connect().execute(f"SELECT key, role, {names} FROM {source}", query.parameters)

@@ -11,11 +11,18 @@ from rich.table import Table
 from probes import Adapter, Query, adapters
 from probes.scaffold import ScaffoldError, scaffold
 from runners.cli.display import console
-from runners.cli.run import fail
+from runners.cli.exits import fail
 
 __all__ = ["app", "list_adapters"]
 
 app = typer.Typer(help="List the platform adapters, or start a new one.")
+
+
+@app.callback(invoke_without_command=True)
+def _adapters_default(context: typer.Context) -> None:
+    """List the platform adapters, or start a new one (`adapters new NAME`)."""
+    if context.invoked_subcommand is None:
+        list_adapters()
 
 
 def _endpoint(cls: type[Adapter]) -> str:

@@ -16,7 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from runners.cli.display import console
-from runners.cli.run import fail
+from runners.cli.exits import fail
+from runners.cli.options import ResultsFolder
 from snapshots.evidence import read_exchange
 from snapshots.format import EVIDENCE, MANIFEST, SnapshotError, iter_observations, run_dir
 from snapshots.store import ALIASES, Snapshot, resolve_snapshot
@@ -45,10 +46,6 @@ app = typer.Typer(
     help="The raw exchange behind an observation (`evidence RUN KEY`), or a run's evidence "
     "as a WACZ (`evidence pack RUN -o run.wacz`).",
 )
-
-ResultsOption = Annotated[
-    Path, typer.Option(metavar="DIR", help="Results folder (where run ids are looked up).")
-]
 
 
 def _printable(text: str) -> str:
@@ -109,7 +106,7 @@ def show_command(
         int | None,
         typer.Option(metavar="N", help="For a control: the check to show (default: the last)."),
     ] = None,
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Print the request and response recorded for KEY in RUN (secrets were redacted)."""
     snapshot = _open_run(run_id, results)
@@ -149,7 +146,7 @@ def pack_command(
         Path | None,
         typer.Option("--out", "-o", metavar="FILE", help="The WACZ to write (default: RUN.wacz)."),
     ] = None,
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Pack RUN's evidence as a WACZ (WARC + CDXJ index + pages + datapackage.json)."""
     snapshot = _open_run(run_id, results)

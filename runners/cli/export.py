@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from runners.cli.display import console, err_console
-from runners.cli.run import fail
+from runners.cli.exits import fail
+from runners.cli.options import ResultsFolder
 from snapshots.duck import corrupt_lines
 from snapshots.export import export_observations
 from snapshots.format import CorruptLine
@@ -78,9 +79,7 @@ def export_command(
             "or measurements.jsonl).",
         ),
     ] = None,
-    results: Annotated[
-        Path, typer.Option(metavar="DIR", help="Results folder (where run ids are looked up).")
-    ] = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Write the observations of snapshots in an open format (columns: results/README.md)."""
     try:

@@ -16,8 +16,8 @@ import typer
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
 from runners.cli.display import err_console
-from runners.cli.options import Backoff, MaxAttempts, Timeout, config_from_options
-from runners.cli.run import fail
+from runners.cli.exits import fail
+from runners.cli.options import Backoff, MaxAttempts, MaxBody, Timeout, config_from_options
 from runners.execution.prober import Prober
 from runners.isolation.driver import (
     IsolationError,
@@ -101,6 +101,7 @@ def isolate_command(
     ] = None,
     max_attempts: MaxAttempts = None,
     timeout: Timeout = None,
+    max_body: MaxBody = None,
     backoff: Backoff = None,
     known_file: Annotated[
         Path | None,
@@ -140,6 +141,7 @@ def isolate_command(
                 "rate": rate,
                 "max_attempts": max_attempts,
                 "timeout": timeout,
+                "max_body_bytes": max_body,
                 "backoff": backoff,
                 "evidence": False,
             }

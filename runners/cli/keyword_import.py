@@ -10,8 +10,8 @@ import typer
 import yaml
 
 from runners.cli.display import console
+from runners.cli.exits import fail
 from runners.cli.keywords import app
-from runners.cli.run import fail
 from runners.keywords.importers import Format, ImportOptions, SourceError, import_file
 
 __all__ = ["import_command"]

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from probes.registry import UnknownAdapterError, get_adapter
 from runners.cli.display import console
-from runners.cli.run import fail
+from runners.cli.exits import fail
 from runners.keywords.lists import KeywordListsInvalid, load_lists, printable
 from runners.keywords.variants import expand
 from runners.plan.planner import check_query_lengths

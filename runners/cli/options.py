@@ -24,12 +24,36 @@ __all__ = [
     "ControlEvery",
     "FasterThanPolite",
     "MaxAttempts",
+    "MaxBody",
     "Rate",
     "ReaskDelay",
+    "ResultsFolder",
+    "RunResultsFolder",
     "Timeout",
     "base_urls_of",
     "config_from_options",
     "header_file",
+]
+
+
+#: The results folder, in every command that reads one (run ids, ``latest`` and ``previous``
+#: are looked up there).
+ResultsFolder = Annotated[
+    Path,
+    typer.Option(
+        "--results", "-r", metavar="DIR", help="Results folder (where run ids are looked up)."
+    ),
+]
+#: The same folder for the commands that write a snapshot into it; ``--out`` is its older name.
+RunResultsFolder = Annotated[
+    Path,
+    typer.Option(
+        "--results",
+        "-r",
+        "--out",
+        metavar="DIR",
+        help="Results folder the snapshot is written in (--out: its older name).",
+    ),
 ]
 
 
@@ -72,7 +96,23 @@ MaxAttempts = Annotated[
     int | None,
     typer.Option(min=1, help="Attempts per probe, retries included." + _default("max_attempts")),
 ]
-Timeout = Annotated[float | None, typer.Option(help="Seconds per request." + _default("timeout"))]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        help="Seconds for a whole exchange: connecting, headers, body and redirects."
+        + _default("timeout")
+    ),
+]
+MaxBody = Annotated[
+    int | None,
+    typer.Option(
+        "--max-body",
+        min=1024,
+        metavar="BYTES",
+        help="Most bytes one answer's body may be, counted after decoding (past it: error "
+        "too_large)." + _default("max_body_bytes"),
+    ),
+]
 Backoff = Annotated[
     float | None,
     typer.Option(min=0, help="First retry back-off in seconds (doubles)." + _default("backoff")),

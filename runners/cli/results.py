@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 
 from runners.cli.display import console
-from runners.cli.run import fail
+from runners.cli.exits import EXIT_CHANGED, fail
+from runners.cli.options import ResultsFolder
 from snapshots.crossplatform import (
     CONTRAST_COLUMNS,
     DEFAULT_PAIRS,
@@ -56,7 +57,6 @@ __all__ = [
 ]
 
 #: ``diff --fail-on-change`` exits with this when censorship changed between the two sides.
-EXIT_CHANGED = 3
 _TABLE_ROWS = 500
 _STRIP_WIDTH = 40
 _KIND_STYLES = {
@@ -71,7 +71,6 @@ _KIND_STYLES = {
     ChangeKind.INCONCLUSIVE: "dim",
 }
 
-ResultsOption = Annotated[Path, typer.Option(help="Results folder (where aliases are looked up).")]
 PlatformOption = Annotated[
     list[str] | None, typer.Option("--platform", "-p", help="Only this platform; repeatable.")
 ]
@@ -292,6 +291,7 @@ def diff_command(
         int,
         typer.Option(
             min=0,
+            metavar="N",
             help="Also read the N latest snapshots under --results that started before B "
             "(besides A): a key whose state went back and forth over them is unstable.",
         ),
@@ -312,7 +312,7 @@ def diff_command(
     category: CategoryOption = None,
     keyword_list: ListOption = None,
     term: TermOption = None,
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Compare two snapshots key by key: what started or stopped being censored, and how."""
     filters = Filters(platform or (), category or (), keyword_list or (), term or ())
@@ -406,7 +406,7 @@ def timeline_command(
     output: Annotated[TimelineFormat, typer.Option("--format", help="Output format.")] = (
         TimelineFormat.table
     ),
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Every key across every snapshot: verdicts over time, first and last censored, flips."""
     if not find_snapshots(results):
@@ -470,7 +470,7 @@ def report_command(
     ] = None,
     pair: PairOption = None,
     reference_vantage: ReferenceVantageOption = None,
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """One self-contained HTML page: summary, heatmap, timeline, changes, platforms compared,
     notices and evidence."""

@@ -1,33 +1,24 @@
 """``censorprobe run``: plan, execute, and summarise one measurement run.
 
-Exit codes, which unattended runs (cron, systemd, CI) can trust (README, "Exit codes"):
-
-- 0: complete, and it measured something: no platform aborted, errors within
-  ``--max-error-share`` of the probes on every platform;
-- 1: nothing was run: bad lists, settings, profile or snapshot (locked by another writer);
-- 2: the command line itself is wrong (typer's usage error);
-- 3: it measured nothing useful: a platform's first control check got no answer (so it was
-  not probed), or every probe is an error, or errors passed ``--max-error-share``;
-- 4: the snapshot could not be written (a full disk): the run stopped at once; resume it
-  once there is room;
-- 130: interrupted (Ctrl-C, SIGTERM); ``--resume`` finishes it.
+Exit codes: :mod:`runners.cli.exits` (README, "Exit codes").
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from probes.contract import AdapterConfigError
 from probes.outcome import ErrorKind
 from probes.registry import UnknownAdapterError
-from runners.cli.display import err_console, print_summary, progress_hook
+from runners.cli.display import RunView, print_summary, watch_run
+from runners.cli.exits import EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_NOTHING_USEFUL, fail
 from runners.cli.options import (
     Backoff,
     BaseUrls,
@@ -36,14 +27,17 @@ from runners.cli.options import (
     ControlEvery,
     FasterThanPolite,
     MaxAttempts,
+    MaxBody,
     Rate,
     ReaskDelay,
+    RunResultsFolder,
     Timeout,
     base_urls_of,
     config_from_options,
     header_file,
 )
 from runners.execution.health import MAX_ERROR_SHARE, shortfalls
+from runners.execution.prober import run_pacing
 from runners.execution.runner import RunResult, execute, reask_errors
 from runners.keywords.lists import KeywordListsInvalid
 from runners.plan.planner import NoControlsError, Plan, make_plan
@@ -51,26 +45,16 @@ from snapshots.format import SnapshotError, iter_observations, read_manifest, ru
 from snapshots.writer import SnapshotWriteError
 
 __all__ = [
-    "EXIT_INTERRUPTED",
     "MAX_ERROR_SHARE",
-    "EXIT_INVALID",
-    "EXIT_NOTHING_USEFUL",
-    "EXIT_NOT_WRITTEN",
     "SETUP_ERRORS",
     "MaxErrorShare",
     "base_urls_of",
     "conclude",
-    "fail",
     "probes_done",
     "run_command",
     "run_plan",
     "setup_failure",
 ]
-
-EXIT_INVALID = 1
-EXIT_NOTHING_USEFUL = 3
-EXIT_NOT_WRITTEN = 4
-EXIT_INTERRUPTED = 130
 
 MaxErrorShare = Annotated[
     float,
@@ -80,13 +64,6 @@ MaxErrorShare = Annotated[
         help="Exit 3 when errors pass this share of a platform's probes (0.05 = 5 %).",
     ),
 ]
-
-
-def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    err_console.print(
-        f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True
-    )
-    return typer.Exit(code)
 
 
 #: What can go wrong before a request is sent: bad lists, adapters, settings or snapshots.
@@ -133,11 +110,12 @@ def run_plan(
     reask: Callable[[dict[str, Any]], bool] | None = None,
 ) -> RunResult:
     """Execute with progress display and clean Ctrl-C / SIGTERM handling."""
-    total = plan.total()
+    left = plan.totals()
     if resume and run_id:
-        total -= probes_done(results, run_id, reask)
+        for platform, done in probes_done(results, run_id, reask).items():
+            left[platform] = left.get(platform, 0) - done
 
-    async def main(hook: Any) -> RunResult:
+    async def main(view: RunView) -> RunResult:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         current = asyncio.current_task()
@@ -145,23 +123,21 @@ def run_plan(
         def on_signal() -> None:
             if stop.is_set() and current is not None:
                 current.cancel()  # a second signal: stop now, resume redoes the rest
+            elif not stop.is_set():
+                view.stopping()
             stop.set()
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal)
         return await execute(
-            plan,
-            results,
-            run_id=run_id,
-            resume=resume,
-            on_observation=hook,
-            stop=stop,
-            reask=reask,
+            plan, results, run_id=run_id, resume=resume, watcher=view, stop=stop, reask=reask
         )
 
-    with progress_hook(max(total, 0), label) as hook:
+    with watch_run(label) as view:
+        for platform, adapter in plan.adapters.items():
+            view.begin(platform, max(left.get(platform, 0), 0), run_pacing(adapter, plan.config)[0])
         try:
-            return asyncio.run(main(hook))
+            return asyncio.run(main(view))
         except asyncio.CancelledError:
             raise fail(
                 "interrupted; resume with --resume " + (run_id or "RUN_ID"), EXIT_INTERRUPTED
@@ -170,11 +146,11 @@ def run_plan(
 
 def probes_done(
     results: Path, run_id: str, reask: Callable[[dict[str, Any]], bool] | None = None
-) -> int:
-    """Probes written (and not to be asked again). The manifest's counts may predate a
-    kill -9; the observations file does not."""
-    return sum(
-        1
+) -> Counter[str]:
+    """Probes written (and not to be asked again), per platform. The manifest's counts may
+    predate a kill -9; the observations file does not."""
+    return Counter(
+        str(o.get("platform"))
         for o in iter_observations(run_dir(results, run_id))
         if o["role"] == "probe" and not (reask and reask(o))
     )
@@ -206,6 +182,7 @@ def run_command(
     concurrency: Concurrency = None,
     max_attempts: MaxAttempts = None,
     timeout: Timeout = None,
+    max_body: MaxBody = None,
     backoff: Backoff = None,
     control_every: ControlEvery = None,
     reask_delay: ReaskDelay = None,
@@ -232,7 +209,7 @@ def run_command(
     no_evidence: Annotated[
         bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
     ] = False,
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (default: UTC time + random).")
     ] = None,
@@ -274,6 +251,7 @@ def run_command(
             "concurrency": concurrency,
             "max_attempts": max_attempts,
             "timeout": timeout,
+            "max_body_bytes": max_body,
             "backoff": backoff,
             "control_every": control_every,
             "reask_delay": reask_delay,

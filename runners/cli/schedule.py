@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from runners.cli.options import RunResultsFolder
 from runners.cli.run import (
     EXIT_INTERRUPTED,
     MAX_ERROR_SHARE,
@@ -154,7 +155,7 @@ def daemon_command(
 
 def merge_command(
     snapshots: Annotated[list[Path], typer.Argument(metavar="SNAPSHOT...", help="Shard folders.")],
-    out: Annotated[Path, typer.Option(help="Results folder to write the merged snapshot in.")],
+    out: RunResultsFolder,
     run_id: Annotated[str | None, typer.Option(help="Name the merged run.")] = None,
 ) -> None:
     """Merge shard snapshots of one plan into one snapshot."""

@@ -29,7 +29,8 @@ from runners.distributed.app import app as default_app
 from runners.distributed.app import queue_of
 from runners.distributed.generation import start_generation
 from runners.distributed.tasks import exchange_from_json
-from runners.execution.observation import ObservationHook, ObservationSink
+from runners.execution.observation import ObservationSink
+from runners.execution.progress import RunWatcher
 from runners.execution.runner import open_snapshot
 from runners.plan.planner import Plan, Probe
 from snapshots.format import BATCHES
@@ -92,7 +93,7 @@ def dispatch(
     deadline: float | None = None,
     batch_size: int = 25,
     app: Any = default_app,
-    on_observation: ObservationHook | None = None,
+    watcher: RunWatcher | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     poll: float = 0.05,
 ) -> DispatchResult:
@@ -107,7 +108,7 @@ def dispatch(
         {"vantage": ",".join(vantages), "vantages": vantages, "distributed": True},
     )
     run_id = writer.manifest["run_id"]
-    sink = ObservationSink(writer, evidence, on_observation)
+    sink = ObservationSink(writer, evidence, watcher.committed if watcher else None)
     config = plan.config
     status = "interrupted"
     no_worker: list[str] = []

@@ -50,12 +50,17 @@ class Attempted:
     attempts: int = 1
 
 
-def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:
+def run_pacing(adapter: Adapter, config: RunConfig) -> tuple[float, int]:
+    """The rate and burst a run paces ``adapter`` at: the run's own, else the adapter's."""
     pacing = adapter.pacing
-    return TokenBucket(
+    return (
         pacing.rate if config.rate is None else config.rate,
         pacing.burst if config.burst is None else config.burst,
     )
+
+
+def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:
+    return TokenBucket(*run_pacing(adapter, config))
 
 
 class Prober:

@@ -33,8 +33,9 @@ from probes.contract import Adapter
 from probes.outcome import ErrorKind, Outcome, Verdict
 from runners.execution.confirmation import Confirmation, confirm, needs_confirmation
 from runners.execution.controls import CheckResult, judge
-from runners.execution.observation import ObservationHook, ObservationSink
+from runners.execution.observation import ObservationSink
 from runners.execution.prober import Attempted, Prober
+from runners.execution.progress import RunWatcher
 from runners.plan.conduct import check_conduct
 from runners.plan.config import RunConfig
 from runners.plan.planner import Plan, Probe
@@ -91,6 +92,7 @@ class _Context:
     config: RunConfig
     sink: ObservationSink
     stop: asyncio.Event
+    watcher: RunWatcher
     failure: SnapshotWriteError | None = None
     #: Cancels every platform's pipeline (set by :func:`execute`).
     abort: Callable[[], object] = lambda: None
@@ -170,9 +172,11 @@ class PlatformRun:
         try:
             opening = self.last_check
             assert opening is not None
+            self.ctx.watcher.sent(self.adapter.name)
             timed = await self._timed(probe, confirming=True)
             if not timed.finished:
                 return
+            self.ctx.watcher.answered(self.adapter.name)
             self.pending.append(_Finished(probe, timed, time.monotonic(), opening))
             self.finished_since_check += 1
             if self.finished_since_check >= self.ctx.config.control_every and (
@@ -361,7 +365,7 @@ async def execute(
     *,
     run_id: str | None = None,
     resume: bool = False,
-    on_observation: ObservationHook | None = None,
+    watcher: RunWatcher | None = None,
     stop: asyncio.Event | None = None,
     manifest_extra: dict[str, Any] | None = None,
     reask: Callable[[dict[str, Any]], bool] | None = None,
@@ -371,10 +375,15 @@ async def execute(
 
     ``manifest_extra`` goes into a new run's manifest (a profile's run records its profile).
     ``reask`` (with ``resume``) picks observations to ask again (:func:`reask_errors`).
+    ``watcher`` is told of each probe sent, answered and committed (a progress view).
     """
     writer, evidence = open_snapshot(plan, results, run_id, resume, manifest_extra, reask=reask)
+    watcher = watcher or RunWatcher()
     ctx = _Context(
-        plan.config, ObservationSink(writer, evidence, on_observation), stop or asyncio.Event()
+        plan.config,
+        ObservationSink(writer, evidence, watcher.committed),
+        stop or asyncio.Event(),
+        watcher,
     )
     runs = [
         PlatformRun(

@@ -62,12 +62,12 @@ __all__ = [
     "BudgetExceeded",
     "Isolation",
     "Oracle",
-    "Query",
+    "Parts",
     "isolate",
     "isolate_async",
 ]
 
-Query = tuple[str, ...]
+Parts = tuple[str, ...]
 """Fragments sent as one query; the caller joins them with the platform's separator."""
 
 Oracle = Callable[[Sequence[str]], bool]
@@ -75,10 +75,10 @@ Oracle = Callable[[Sequence[str]], bool]
 
 AsyncOracle = Callable[[Sequence[str]], Awaitable[bool]]
 
-_Ask = Generator[Query, bool, int]
+_Ask = Generator[Parts, bool, int]
 """A search: yields queries, is sent whether each is censored, returns a position."""
-_Question = Generator[Query, bool, bool]
-_Found = tuple[Query | None, bool]
+_Question = Generator[Parts, bool, bool]
+_Found = tuple[Parts | None, bool]
 """What a whole search returns: the trigger (None: not censored) and whether it was known."""
 
 # Prior weights: where the bisections ask, never what they conclude. Part lengths: half the
@@ -121,7 +121,7 @@ class Isolation:
     when the trigger is one of the ``known`` or ``earlier`` ones.
     """
 
-    trigger: Query | None
+    trigger: Parts | None
     calls: int
     reused: bool = False
 
@@ -140,8 +140,8 @@ def isolate(
     oracle: Oracle,
     *,
     budget: int | None = None,
-    known: Sequence[Query] = (),
-    earlier: Sequence[Query] = (),
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
     priors: Priors | None = None,
 ) -> Isolation:
     """Isolate the rule that censors ``text``, calling ``oracle`` at most ``budget`` times.
@@ -170,8 +170,8 @@ async def isolate_async(
     oracle: AsyncOracle,
     *,
     budget: int | None = None,
-    known: Sequence[Query] = (),
-    earlier: Sequence[Query] = (),
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
     priors: Priors | None = None,
 ) -> Isolation:
     """:func:`isolate` with an oracle that is awaited, one call at a time."""
@@ -188,13 +188,13 @@ def _layout(text: str, priors: Priors | None) -> Layout | None:
 class _Session:
     """Drives the search: answers what is already known, counts the calls it had to make."""
 
-    def __init__(self, search: Generator[Query, bool, _Found], budget: int | None) -> None:
+    def __init__(self, search: Generator[Parts, bool, _Found], budget: int | None) -> None:
         self._search = search
-        self._answers: dict[Query, bool] = {(): False}  # an empty query is never censored
+        self._answers: dict[Parts, bool] = {(): False}  # an empty query is never censored
         self._budget = budget
         self.calls = 0
-        self.pending: Query | None = None
-        self.trigger: Query | None = None
+        self.pending: Parts | None = None
+        self.trigger: Parts | None = None
         self.reused = False
         self._resume(lambda: next(self._search))
 
@@ -204,7 +204,7 @@ class _Session:
         self.calls += 1
         self._resume(lambda: self._search.send(censored))
 
-    def _resume(self, step: Callable[[], Query]) -> None:
+    def _resume(self, step: Callable[[], Parts]) -> None:
         """Run the search from ``step`` until it asks something not known yet, or ends."""
         try:
             query = step()
@@ -219,7 +219,7 @@ class _Session:
         self.pending = query
 
 
-def _query(*fragments: str) -> Query:
+def _query(*fragments: str) -> Parts:
     """The fragments that matter, in order: no empty one, none inside another."""
     kept: list[str] = []
     for index, fragment in enumerate(fragments):
@@ -234,8 +234,8 @@ def _query(*fragments: str) -> Query:
 
 
 def _search(
-    text: str, known: Sequence[Query], earlier: Sequence[Query], layout: Layout | None
-) -> Generator[Query, bool, _Found]:
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts], layout: Layout | None
+) -> Generator[Parts, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
     trigger and whether it is a known one."""
     for trigger in _present(known, text):
@@ -262,13 +262,13 @@ def _search(
         offset += start + 1
 
 
-def _present(triggers: Sequence[Query], text: str) -> Iterator[Query]:
+def _present(triggers: Sequence[Parts], text: str) -> Iterator[Parts]:
     """The first few triggers whose parts all occur in ``text``, reduced."""
     present = (_query(*trigger) for trigger in triggers if all(part in text for part in trigger))
     return islice((trigger for trigger in present if trigger), _KNOWN_TRIES)
 
 
-def _still_minimal(trigger: Query) -> _Question:
+def _still_minimal(trigger: Parts) -> _Question:
     """Whether no query one step smaller than ``trigger`` is censored."""
     for index, part in enumerate(trigger):
         others = trigger[:index] + trigger[index + 1 :]

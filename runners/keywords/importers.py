@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pypinyin import lazy_pinyin
 
 from runners.keywords.lists import KeywordList
+from runners.keywords.variants import syllables
 
 __all__ = [
     "DEFAULT_CONTROLS",
@@ -331,7 +331,7 @@ def _id_slug(parts: Iterable[str]) -> str:
     on the order of the parts): 习近平 + 抗议 -> kangyi.xijinping ("" if nothing to spell)."""
     slugs = set()
     for part in parts:
-        words = lazy_pinyin(unicodedata.normalize("NFKC", part))
+        words = syllables(unicodedata.normalize("NFKC", part))
         slugs.add(re.sub(r"[^a-z0-9]+", "-", "".join(words).lower()).strip("-"))
     return ".".join(sorted(slugs - {""}))[:_SLUG_LENGTH].rstrip("-.")
 
@@ -373,7 +373,7 @@ def term_ids(terms: Iterable[tuple[str, ...]], prefix: str = "") -> list[str]:
 
 def _slug(stem: str) -> str:
     """An id from a file name; Chinese names go through pinyin (政治类型 -> zheng-zhi-lei-xing)."""
-    text = "-".join(lazy_pinyin(stem)).lower()
+    text = "-".join(syllables(stem)).lower()
     return re.sub(r"[^a-z0-9._]+", "-", text).strip("-._")
 
 

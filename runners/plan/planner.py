@@ -245,8 +245,14 @@ class Plan:
             self.lists, platform, self.config.vantage, self.adapters[platform].separator
         )
 
+    def totals(self) -> dict[str, int]:
+        """The number of probes planned on each platform."""
+        return {
+            platform: sum(1 for _ in self.probes(platform, set())) for platform in self.adapters
+        }
+
     def total(self) -> int:
-        return sum(1 for platform in self.adapters for _ in self.probes(platform, set()))
+        return sum(self.totals().values())
 
 
 def make_plan(config: RunConfig) -> Plan:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +43,7 @@ from pydantic import (
     field_validator,
 )
 
+from runners.execution.progress import RunWatcher
 from runners.execution.runner import RunResult, execute
 from runners.keywords.lists import KeywordError, field_name
 from runners.keywords.yamlsafe import YamlSyntaxError, load_marked
@@ -55,7 +55,7 @@ from snapshots.writer import new_run_id
 __all__ = [
     "PROFILE_FIELD",
     "Cadence",
-    "Pacing",
+    "ProfilePacing",
     "Profile",
     "ProfileInvalid",
     "Retention",
@@ -111,7 +111,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Pacing(_Strict):
+class ProfilePacing(_Strict):
     """Each setting left out is the run's default (``RunConfig``)."""
 
     #: Requests per second per platform; None = the adapter's polite default; 0 = unpaced.
@@ -146,7 +146,7 @@ class Profile(_Strict):
     lists: list[str] = Field(min_length=1)
     platforms: list[str] = Field(min_length=1)
     base_urls: dict[str, str] = {}
-    pacing: Pacing = Pacing()
+    pacing: ProfilePacing = ProfilePacing()
     vantage: Vantage = Vantage()
     cadence: str
     output: str
@@ -310,7 +310,7 @@ async def run_profile_async(
     profile: Profile,
     *,
     stop: asyncio.Event | None = None,
-    on_observation: Callable[[dict[str, Any]], None] | None = None,
+    watcher: RunWatcher | None = None,
     resume: bool = True,
 ) -> RunResult:
     """One run of the profile: resume its interrupted run if there is one, then apply retention."""
@@ -322,7 +322,7 @@ async def run_profile_async(
     if interrupted is not None:
         try:
             result = await execute(
-                plan, out, run_id=interrupted, resume=True, stop=stop, on_observation=on_observation
+                plan, out, run_id=interrupted, resume=True, stop=stop, watcher=watcher
             )
         except ValueError:
             result = None  # the lists changed since: leave it interrupted, start afresh
@@ -332,7 +332,7 @@ async def run_profile_async(
             out,
             run_id=new_profile_run_id(profile),
             stop=stop,
-            on_observation=on_observation,
+            watcher=watcher,
             manifest_extra={PROFILE_FIELD: profile.name},
         )
     if result.status == "complete":
