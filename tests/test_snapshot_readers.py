@@ -91,3 +91,22 @@ def test_a_damaged_warc_record_is_named_by_evidence_and_shown_by_the_report(
     assert "Traceback" not in shown.stderr
     page = build_report(results).html
     assert "saved response unreadable" in page and "四通桥" in page
+
+
+def test_diff_timeline_and_report_name_a_corrupt_line(tmp_path: Path) -> None:
+    from support import cli
+
+    results = tmp_path / "results"
+    good, bad = _two_runs(results)
+    path = bad / OBSERVATIONS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[0], "{not json\n", *lines[1:]]), encoding="utf-8")
+    named = f"{path}:2: not JSON"
+    for args in (
+        ("diff", "good", "bad"),
+        ("timeline",),
+        ("report", "--out", tmp_path / "report.html"),
+    ):
+        shown = cli(*args, "--results", results)
+        assert shown.returncode in (0, 3), (args, shown.stderr)
+        assert f"warning: skipped {named}" in shown.stderr.replace("\n", ""), (args, shown.stderr)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -21,6 +22,8 @@ __all__ = [
     "console",
     "print_summary",
     "progress_line",
+    "warn_corrupt_lines",
+    "warn_skipped",
     "watch_run",
 ]
 
@@ -121,6 +124,18 @@ def watch_run(label: str) -> Iterator[RunView]:
         transient=False,
     ) as progress:
         yield RunView(label, progress)
+
+
+def warn_corrupt_lines(files: Sequence[Path]) -> None:
+    """Name every corrupt observation line the readers skip (never hide one)."""
+    from snapshots.duck import corrupt_lines
+
+    for error in corrupt_lines(files):
+        warn_skipped(error)
+
+
+def warn_skipped(error: Exception) -> None:
+    err_console.print(f"warning: skipped {error}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _by(counter: dict[str, int]) -> str:

@@ -8,12 +8,10 @@ from typing import Annotated
 
 import typer
 
-from runners.cli.display import console, err_console
+from runners.cli.display import console, warn_corrupt_lines, warn_skipped
 from runners.cli.exits import fail
 from runners.cli.options import ResultsFolder
-from snapshots.duck import corrupt_lines
 from snapshots.export import export_observations
-from snapshots.format import CorruptLine
 from snapshots.ooni import export_ooni
 from snapshots.sqlite import export_sqlite
 from snapshots.store import Snapshot, SnapshotError, find_snapshots, resolve_snapshot
@@ -36,16 +34,11 @@ _DEFAULT_OUT = {
 }
 
 
-def _warn(error: CorruptLine) -> None:
-    err_console.print(f"warning: skipped {error}", markup=False, highlight=False, soft_wrap=True)
-
-
 def _export(chosen: list[Snapshot], target: Path, output: ExportFormat) -> tuple[int, str]:
     """Write the export; the number of rows written and what they are."""
     if output is ExportFormat.ooni:
-        return export_ooni(chosen, target, on_corrupt=_warn), "measurements"
-    for error in corrupt_lines([s.observations for s in chosen]):
-        _warn(error)
+        return export_ooni(chosen, target, on_corrupt=warn_skipped), "measurements"
+    warn_corrupt_lines([s.observations for s in chosen])
     if output is ExportFormat.sqlite:
         tables = export_sqlite(chosen, target)
         runs, isolations = tables["runs"], tables["isolations"]

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from runners.cli.display import console
+from runners.cli.display import console, warn_corrupt_lines
 from runners.cli.exits import EXIT_CHANGED, fail
 from runners.cli.options import ResultsFolder
 from snapshots.crossplatform import (
@@ -334,6 +334,7 @@ def diff_command(
             raise fail("give two snapshots, A (older) and B (newer)")
         else:
             a, b = (resolve_snapshot(name, results) for name in names)
+            warn_corrupt_lines([a.observations, b.observations])
             result = diff_snapshots(
                 a,
                 b,
@@ -409,8 +410,10 @@ def timeline_command(
     results: ResultsFolder = Path("results"),
 ) -> None:
     """Every key across every snapshot: verdicts over time, first and last censored, flips."""
-    if not find_snapshots(results):
+    found = find_snapshots(results)
+    if not found:
         raise fail(f"no snapshots under {results}")
+    warn_corrupt_lines([s.observations for s in found])
     entries = timeline(
         results,
         platforms=platform or (),
@@ -474,6 +477,7 @@ def report_command(
 ) -> None:
     """One self-contained HTML page: summary, heatmap, timeline, changes, platforms compared,
     notices and evidence."""
+    warn_corrupt_lines([s.observations for s in find_snapshots(results)])
     try:
         write_report(results, out, png, pair, reference_vantage)
     except (SnapshotError, ValueError) as exc:
