@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from snapshots.crossplatform import DEFAULT_PAIRS
 from snapshots.duck import ObservationSql, connect
 from snapshots.format import EVIDENCE
 from snapshots.store import Snapshot
@@ -50,8 +51,8 @@ class ColumnKind(StrEnum):
     LIST = "list"
 
 
-#: Output column -> (SQL expression over the observation ``o``, its run ``m`` and its
-#: isolation ``i``; kind). Documented one by one in results/README.md ("Export columns").
+#: Output column -> (SQL expression over the observation ``o``, its run ``m``, its
+#: isolation ``i`` and the same probe on the platform's uncensored twin ``t``; kind). Documented one by one in results/README.md ("Export columns").
 _COLUMNS: dict[str, tuple[str, ColumnKind]] = {
     "measurement_start_time": ("o.started_at", ColumnKind.TIMESTAMP),
     "report_id": ("o.run_id", ColumnKind.TEXT),
@@ -100,6 +101,10 @@ _COLUMNS: dict[str, tuple[str, ColumnKind]] = {
     "evidence_sha256": ("o.evidence.sha256", ColumnKind.TEXT),
     "isolation_trigger": ("i.trigger", ColumnKind.LIST),
     "isolation_queries": ("i.queries", ColumnKind.INTEGER),
+    "twin_platform": ("t.platform", ColumnKind.TEXT),
+    "twin_verdict": ("t.verdict", ColumnKind.TEXT),
+    "twin_signal": ("t.signal", ColumnKind.TEXT),
+    "twin_result_count": ("t.result_count", ColumnKind.INTEGER),
 }
 EXPORT_COLUMNS = list(_COLUMNS)
 #: Each export column's kind (the SQLite export types its columns with it).
@@ -197,6 +202,24 @@ def _isolations(query: ObservationSql, snapshots: Sequence[Snapshot]) -> str:
     return _unnest(query, "i", columns)
 
 
+def _twins(query: ObservationSql, snapshots: Sequence[Snapshot]) -> str:
+    """Probes on an uncensored twin (:data:`snapshots.crossplatform.DEFAULT_PAIRS`), each
+    with the censoring platform it answers for (``censoring``)."""
+    pairs = {
+        "censoring": ("VARCHAR", [a for a, _ in DEFAULT_PAIRS]),
+        "twin": ("VARCHAR", [b for _, b in DEFAULT_PAIRS]),
+    }
+    twins = query.observations(
+        "twin_files",
+        [s.observations for s in snapshots],
+        ["run_id", "platform", "vantage", "term", "verdict", "signal", "result_count"],
+    )
+    return (
+        f"(SELECT p.censoring, x.* FROM {_unnest(query, 'p', pairs)} AS p"
+        f" JOIN {twins} AS x ON x.platform = p.twin)"
+    )
+
+
 def _unnest(query: ObservationSql, prefix: str, columns: dict[str, tuple[str, list[Any]]]) -> str:
     selected = ", ".join(
         f"unnest({query.bind(f'{prefix}_{name}', values)}::{kind}[]) AS {name}"
@@ -232,6 +255,10 @@ def select_observations(
         f"LEFT JOIN {_runs(query, snapshots)} AS m ON m.run_id = o.run_id\n"
         f"LEFT JOIN {_isolations(query, snapshots)} AS i"
         " ON i.run_id = o.run_id AND i.key = o.key AND o.role = 'probe'\n"
+        f"LEFT JOIN {_twins(query, snapshots)} AS t ON o.role = 'probe'"
+        " AND t.run_id = o.run_id AND t.censoring = o.platform AND t.vantage = o.vantage"
+        " AND t.term.list = o.term.list AND t.term.id = o.term.id"
+        " AND t.term.variant = o.term.variant\n"
         "ORDER BY m.run_started, o.run_id, o.started_at, o.key"
     )
     return Selection(sql, query.parameters)

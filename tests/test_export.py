@@ -245,3 +245,34 @@ def test_cli_writes_into_a_new_folder_and_names_a_corrupt_isolation(
     ran = CliRunner().invoke(app, ["--results", str(results), "-o", str(out)])
     assert ran.exit_code == 1 and f"{isolations}:1: not JSON" in ran.output
     assert ran.exception is None or isinstance(ran.exception, SystemExit)
+
+
+def test_each_probe_carries_its_twin_platform_answer(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    write_snapshot(
+        root,
+        "pair",
+        "2026-10-03T08:00:00.000Z",
+        [
+            probe("bridge", "censored", signal="notice", platform="bing_cn"),
+            probe("bridge", "visible", count=5120, platform="bing"),
+            probe("bridge", "censored", signal="notice", platform="bing_cn", vantage="vps"),
+            probe("pooh", "visible", count=3, platform="bing_cn"),
+        ],
+    )
+    out = tmp_path / "all.parquet"
+    export_observations(find_snapshots(root), out, "parquet")
+    rows = {(r["term_id"], r["platform"], r["vantage"]): r for r in pq.read_table(out).to_pylist()}
+    hidden = rows[("bridge", "bing_cn", "local")]
+    assert (hidden["twin_platform"], hidden["twin_verdict"], hidden["twin_result_count"]) == (
+        "bing",
+        "visible",
+        5120,
+    )
+    # another vantage, a term the twin never saw, and the twin itself: no twin answer
+    for key in (
+        ("bridge", "bing_cn", "vps"),
+        ("pooh", "bing_cn", "local"),
+        ("bridge", "bing", "local"),
+    ):
+        assert rows[key]["twin_verdict"] is None, key
