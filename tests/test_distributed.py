@@ -391,7 +391,7 @@ def test_killed_coordinator_resumes_where_it_was(
         output = (tmp_path / "second.log").read_text()
         assert second.returncode == 0, f"exit {second.returncode}\n{output}"
         left = planned - len(written)
-        assert f"dispatching: {left}/{left} probes" in output  # progress counts what was left
+        assert f"committed {left}/{left}" in output  # progress counts what was left
     finally:
         for process in started:
             if process.poll() is None:

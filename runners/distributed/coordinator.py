@@ -108,7 +108,7 @@ def dispatch(
         {"vantage": ",".join(vantages), "vantages": vantages, "distributed": True},
     )
     run_id = writer.manifest["run_id"]
-    sink = ObservationSink(writer, evidence, watcher.committed if watcher else None)
+    sink = ObservationSink(writer, evidence, _collected(watcher) if watcher else None)
     config = plan.config
     status = "interrupted"
     no_worker: list[str] = []
@@ -146,6 +146,9 @@ def dispatch(
                     batch = _Batch(vantage, platform, {p.key: p for p in chunk}, controls)
                     pending[task.id] = (task, batch)
                     _note_sent(sent_log, task.id, batch)
+                    if watcher is not None:
+                        for _ in chunk:
+                            watcher.sent(platform)
         ends = None if deadline is None else time.monotonic() + deadline
         while pending and not should_stop():
             if ends is not None and time.monotonic() > ends:
@@ -237,6 +240,18 @@ def _collect_earlier(sink: ObservationSink, plan: Plan, app: Any, checks: dict[s
             _write_batch(sink, batch, body, checks)
             collected += 1
     return collected
+
+
+def _collected(watcher: RunWatcher) -> Callable[[dict[str, Any]], None]:
+    """A worker's answer reaches the coordinator already judged: answered and committed at once
+    (sent counts the probes handed to workers)."""
+
+    def tell(observation: dict[str, Any]) -> None:
+        if observation.get("role") == "probe":
+            watcher.answered(str(observation.get("platform")))
+        watcher.committed(observation)
+
+    return tell
 
 
 def _write_batch(
