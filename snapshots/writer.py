@@ -277,9 +277,13 @@ class SnapshotWriter:
         self._keep_evidence(observation)
 
     def _keep_evidence(self, observation: dict[str, Any]) -> None:
-        evidence = observation.get("evidence")
-        if evidence:
-            self.evidence_end = max(self.evidence_end, evidence["offset"] + evidence["length"])
+        """Note where the WARC records this observation points at end (its own evidence and
+        its confirmation probes'): a resume cuts the WARC back to the last of them."""
+        confirming = (observation.get("confirmation") or {}).get("probes") or []
+        for evidence in (observation.get("evidence"), *(p.get("evidence") for p in confirming)):
+            if evidence:
+                end = evidence["offset"] + evidence["length"]
+                self.evidence_end = max(self.evidence_end, end)
 
     def append(self, observation: dict[str, Any]) -> None:
         """Write one line whole, or not at all (:class:`SnapshotWriteError`: disk full ...)."""

@@ -271,11 +271,6 @@ def test_given_headers_are_secret_and_echoes_are_cut_out() -> None:
     assert exchange.body == f"<a href='/s?token={REDACTED}'>{REDACTED}</a>".encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SnapshotWriter._account (snapshots/writer.py) takes evidence_end from each "
-    "observation's own evidence only; the confirmation records written after it are cut",
-)
 def test_resume_keeps_the_evidence_of_confirmations(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RuleBook((Rule(parts=("白纸",), action=Action.ZERO_RESULTS),)))
     out = tmp_path / "results"
