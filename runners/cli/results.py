@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -242,16 +243,32 @@ def _platform_diff(
     return compare_platforms(run, chosen, reference_vantage=reference, filters=filters)
 
 
-def _write_platforms(result: PlatformComparison, output: DiffFormat) -> None:
+def _write_table(
+    output: DiffFormat,
+    data: dict[str, Any],
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    title: str,
+    show: Callable[[], None],
+) -> None:
+    """A diff or comparison in the chosen format (``show``: the terminal table)."""
     if output is DiffFormat.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif output is DiffFormat.csv:
-        write_csv(CONTRAST_COLUMNS, result.rows(), sys.stdout)
+        write_csv(columns, rows, sys.stdout)
     elif output is DiffFormat.markdown:
-        sys.stdout.write(f"Platform pairs compared in `{result.run_id}`\n\n")
-        sys.stdout.write(markdown_table(CONTRAST_COLUMNS, result.rows()))
+        sys.stdout.write(f"{title}\n\n")
+        sys.stdout.write(markdown_table(columns, rows))
     else:
-        print_platforms(result)
+        show()
+
+
+def _write_platforms(result: PlatformComparison, output: DiffFormat) -> None:
+    title = f"Platform pairs compared in `{result.run_id}`"
+    rows = result.rows()
+    _write_table(
+        output, result.to_json(), CONTRAST_COLUMNS, rows, title, lambda: print_platforms(result)
+    )
 
 
 def _history(a: Snapshot, b: Snapshot, results: Path, wanted: int) -> list[Snapshot]:
@@ -344,15 +361,10 @@ def diff_command(
             )
     except (SnapshotError, ValueError) as exc:
         raise fail(str(exc)) from None
-    if output is DiffFormat.json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
-    elif output is DiffFormat.csv:
-        write_csv(DIFF_COLUMNS, result.rows(), sys.stdout)
-    elif output is DiffFormat.markdown:
-        sys.stdout.write(f"Changes from `{result.a}` to `{result.b}`\n\n")
-        sys.stdout.write(markdown_table(DIFF_COLUMNS, result.rows()))
-    else:
-        print_diff(result)
+    title = f"Changes from `{result.a}` to `{result.b}`"
+    _write_table(
+        output, result.to_json(), DIFF_COLUMNS, result.rows(), title, lambda: print_diff(result)
+    )
     if fail_on_change and result.censorship_changed:
         kinds = sorted(str(kind) for kind in CENSORSHIP_CHANGES)
         raise fail(f"censorship changed ({', '.join(kinds)})", EXIT_CHANGED)
