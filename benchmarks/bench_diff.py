@@ -1,11 +1,12 @@
 """Benchmark: ``diff`` of two large snapshots against merely parsing both files.
 
-    python benchmarks/bench_diff.py [--observations 1000000] [--dir DIR]
+    python benchmarks/bench_diff.py [--observations 1000000] [--history 0] [--dir DIR]
 
-Writes two synthetic snapshots (kept in DIR, reused when already there), then, each in a
-fresh process so peak memory is its own: (1) parse every line of both files with the fastest
-JSON parser installed (orjson, else json), (2) ``diff_snapshots``. Prints both times, their
-ratio (target: diff <= 2x parse) and each process's peak RSS.
+Writes two synthetic snapshots (and ``--history`` earlier ones, read to tell unstable keys;
+all kept in DIR, reused when already there), then, each in a fresh process so peak memory is
+its own: (1) parse every line of the files the diff reads with the fastest JSON parser
+installed (orjson, else json), (2) ``diff_snapshots``. Prints both times, their ratio
+(target: diff <= 2x parse) and each process's peak RSS.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _diff(folders: list[Path]) -> dict[str, object]:
     from snapshots.diff import diff_snapshots
 
     start = time.perf_counter()
-    result = diff_snapshots(folders[0], folders[1])
+    result = diff_snapshots(folders[0], folders[1], history=folders[2:])
     return {
         "seconds": time.perf_counter() - start,
         "counts": result.counts(),
@@ -61,10 +62,10 @@ def _child(task: str, folders: list[Path]) -> dict[str, object]:
     return dict(figures)
 
 
-def _prepare(root: Path, observations: int) -> list[Path]:
-    folders = [root / "bench-a", root / "bench-b"]
+def _prepare(root: Path, observations: int, history: int) -> list[Path]:
+    folders = [root / "bench-a", root / "bench-b", *(root / f"bench-h{n}" for n in range(history))]
     marker = root / "observations.txt"
-    if marker.exists() and marker.read_text() == str(observations):
+    if marker.exists() and marker.read_text() == f"{observations} {history}":
         print(f"reusing snapshots in {root}")
         return folders
     start = time.perf_counter()
@@ -73,10 +74,14 @@ def _prepare(root: Path, observations: int) -> list[Path]:
     write_snapshot(
         root, "bench-b", range(moved, observations + moved), 2, "2026-11-02T00:00:00.000Z"
     )
-    marker.write_text(str(observations))
+    for n in range(history):  # earlier runs, each of another epoch: some keys flip
+        write_snapshot(
+            root, f"bench-h{n}", range(observations), 3 + n, f"2026-10-{n + 1:02d}T00:00:00.000Z"
+        )
+    marker.write_text(f"{observations} {history}")
     size = sum((folder / "observations.jsonl").stat().st_size for folder in folders)
     print(
-        f"wrote 2 x {observations:,} observations ({size / 2**30:.2f} GiB) "
+        f"wrote {len(folders)} x {observations:,} observations ({size / 2**30:.2f} GiB) "
         f"in {time.perf_counter() - start:.1f} s"
     )
     return folders
@@ -85,6 +90,7 @@ def _prepare(root: Path, observations: int) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--history", type=int, default=0, help="Earlier snapshots read too.")
     parser.add_argument("--dir", type=Path, default=None, help="Where to keep the snapshots.")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -97,14 +103,15 @@ def main() -> None:
             figures = _diff(paths)
         print(json.dumps({**figures, "peak_mib": _peak_mib()}))
         return
-    root = args.dir or Path(tempfile.gettempdir()) / f"censorprobe-bench-diff-{args.observations}"
+    name = f"censorprobe-bench-diff-{args.observations}-{args.history}"
+    root = args.dir or Path(tempfile.gettempdir()) / name
     root.mkdir(parents=True, exist_ok=True)
-    folders = _prepare(root, args.observations)
+    folders = _prepare(root, args.observations, args.history)
     parse = _child("parse", folders)
     diff = _child("diff", folders)
     ratio = float(diff["seconds"]) / float(parse["seconds"])  # type: ignore[arg-type]
     print(
-        f"parse both files ({parse['parser']}): {parse['seconds']:.2f} s, "
+        f"parse {len(folders)} files ({parse['parser']}): {parse['seconds']:.2f} s, "
         f"peak RSS {parse['peak_mib']:.0f} MiB"
     )
     print(

@@ -1,28 +1,39 @@
 """Benchmark: oracle calls of ``runners.isolation.search`` against Xiong & Knockel's baseline.
 
-    python benchmarks/bench_isolation.py [--cases 500] [--seed 2026] [--lengths uniform|measured]
-                                         [--rule-list 0]
+    python benchmarks/bench_isolation.py [--model characters|words|both] [--cases 500]
+                                         [--word-cases 200] [--seed 2026] [--rules FOLDER]
+                                         [--lengths uniform|measured] [--rule-list 0]
 
-Generates censored texts: 100 to 1,000 common Chinese characters, drawn by frequency rank, with
-one rule of 1 to 4 parts embedded at random places (one case in five holds a second rule). Part
-lengths are uniform over 2 to 6 characters (``uniform``, the default) or follow the lengths of
-the 8,229 parts of the baidu, bilibili and sogou rule lists of Citizen Lab's "Missing Links"
-(2023; ``measured``: a third of them have 2 characters, 1 in 25 has one, 1 in 7 has 7 or more).
-Both algorithms isolate a rule of every case through the same simulated platform; prints the
-mean, median and largest number of calls of each, the ratio of the means, and how many answers
-were wrong (not exactly the parts of a rule in the text, or not minimal).
+Two models of a censored text, both isolated through the same simulated platform by both
+algorithms; each prints the mean, median and largest number of calls, how many answers were
+wrong (not exactly the parts of a rule in the text, or not minimal), the ratio of the means,
+and the single-rule cases by number of parts with their floor.
 
-The floor printed is a lower bound for the single-rule cases, whatever the algorithm. A call
-answers yes or no, so a correct algorithm averages at least the entropy of what it must find
-(Shannon): the number of parts (2 bits), their lengths (the entropy of the length distribution,
-per part) and where they lie (``log2 comb(free + 1, parts)``, the placements the generator
-chooses from), less what repeated strings spare (``log2`` of the occurrences of each part), plus
-the first call, which sends the whole text and always answers yes here. The sample mean of that
-per-case figure estimates the bound. It shows how far any algorithm can get below the baseline.
+``characters``: 100 to 1,000 common Chinese characters, drawn by frequency rank, with one rule
+of 1 to 4 parts embedded at random places (one case in five holds a second rule). Part lengths
+are uniform over 2 to 6 characters (``uniform``, the default) or follow the lengths of the
+8,229 parts of the baidu, bilibili and sogou rule lists of Citizen Lab's "Missing Links" (2023;
+``measured``). The floor is the entropy of what must be found (Shannon: a call answers yes or
+no): the number of parts (2 bits), their lengths and where they lie (``log2 comb(free + 1,
+parts)``), less what repeated strings spare, plus the first call (the whole text). Ours is
+measured blind and with priors from every list (its rules are random strings: the lists teach
+nothing about them, so this shows what priors cost when they are wrong).
 
-``--rule-list N`` adds a second measurement closer to a run: the rules come from one platform
-list of N rules (popular ones more often), and the cases are isolated one after the other, so
-the triggers found earlier are tried first (``known=``), as ``censorprobe run --isolate`` does.
+``words``: the rules of Citizen Lab's published lists (``search/rules/*.txt`` of
+citizenlab/chat-censorship, CC BY-NC-SA: read at run time from ``shared/samples`` beside the
+repository or from ``--rules``, never copied), one list at a time, every rule of the list
+censoring as the platform would. A text is 100 to 5,000 characters of words of jieba's
+dictionary drawn by frequency (a comma or full stop now and then), with one rule of the list put
+in between words at random places (one case in five: two rules); a text may hold more rules of
+the list by chance, as on the platform. The priors of the measured list are built from the
+*other* lists only; "in a run" isolates the cases one after the other, the triggers found
+tried first and learnt by the priors, as ``run --isolate`` does. The floor is the entropy bound of an algorithm that knows the word slots
+and the list's numbers of parts and part lengths but not its strings: priors on the strings
+(what the other lists teach) can go below it.
+
+``--rule-list N`` adds a run of the characters model: the rules come from one list of N rules
+(popular ones more often) and the cases are isolated one after the other, the triggers found
+earlier tried first (``known=``), as ``censorprobe run --isolate`` does.
 """
 
 from __future__ import annotations
@@ -30,13 +41,17 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from functools import partial
+from itertools import accumulate, pairwise
 from math import comb, log2
+from pathlib import Path
 
 from xiong_knockel import comp_aware_bin_split
 
+from runners.isolation.priors import Priors, jieba_dictionary
 from runners.isolation.search import isolate
 
 # About 360 of the most frequent characters of modern Chinese, roughly by frequency.
@@ -83,6 +98,7 @@ Rule = tuple[str, ...]
 class Case:
     text: str
     rules: tuple[Rule, ...]
+    words: int = 0  # words of filler (the words model)
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,102 @@ def _characters(rng: random.Random, count: int) -> str:
     return "".join(rng.choices(COMMON, _RANK_WEIGHTS, k=count))
 
 
+REPO = Path(__file__).resolve().parent.parent
+#: Where ``../shared/samples`` is looked for: beside the repository or one folder up.
+RULES_FOLDER = Path("shared/samples/citizenlab-reference/search/rules")
+_PUNCTUATION = {"，": 0.08, "。": 0.04}  # after a word, with these chances
+
+
+@dataclass(frozen=True)
+class RuleList:
+    """One published rule list: one rule a line, `` + `` between parts (read, never copied)."""
+
+    name: str
+    rules: tuple[Rule, ...]
+
+    @classmethod
+    def read(cls, path: Path) -> RuleList:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rules = (tuple(part.strip() for part in line.split(" + ")) for line in lines)
+        return cls(path.stem, tuple(rule for rule in rules if all(rule)))
+
+    def present(self, text: str) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if all(part in text for part in rule))
+
+    def floor(self, case: Case) -> float:
+        """The entropy bound of a single-rule case for an algorithm that knows the words the
+        text is made of, where parts may go and this list's numbers of parts and lengths, but
+        not the strings of its rules; plus the first call."""
+        (rule,) = case.rules
+        parts, lengths = self._shares
+        essential = _essential(rule)  # a part repeated or inside another is not to be found
+        bits = -log2(parts[len(rule)]) + log2(comb(case.words + len(rule), len(essential)))
+        for part in essential:
+            bits -= log2(lengths[len(part)])
+            bits -= log2(max(_occurrences(part, case.text), 1))
+        return 1 + max(bits, 0.0)
+
+    @property
+    def _shares(self) -> tuple[dict[int, float], dict[int, float]]:
+        parts = Counter(len(rule) for rule in self.rules)
+        lengths = Counter(len(part) for rule in self.rules for part in rule)
+        return (
+            {k: v / len(self.rules) for k, v in parts.items()},
+            {k: v / lengths.total() for k, v in lengths.items()},
+        )
+
+
+def load_lists(folder: Path | None) -> list[RuleList]:
+    """The rule lists in ``folder``, by default ``shared/samples`` beside the repository."""
+    if folder is None:
+        candidates = [base / RULES_FOLDER for base in (REPO.parent, REPO.parent.parent)]
+        folder = next((path for path in candidates if path.is_dir()), candidates[0])
+    paths = sorted(folder.glob("*.txt"))
+    if not paths:
+        raise SystemExit(f"{folder}: no rule lists (*.txt); give --rules FOLDER")
+    return [RuleList.read(path) for path in paths]
+
+
+@dataclass(frozen=True)
+class Words:
+    """jieba's dictionary: words drawn by their frequency."""
+
+    words: tuple[str, ...]
+    cumulative: tuple[float, ...]
+
+    @classmethod
+    def from_jieba(cls) -> Words:
+        pairs = jieba_dictionary()
+        return cls(tuple(w for w, _ in pairs), tuple(accumulate(float(f) for _, f in pairs)))
+
+    def filler(self, rng: random.Random, length: int) -> list[str]:
+        """Words (and now and then a comma or full stop) until ``length`` characters."""
+        drawn: list[str] = []
+        size = 0
+        while size < length:
+            word = rng.choices(self.words, cum_weights=self.cumulative)[0]
+            for mark, chance in _PUNCTUATION.items():
+                if rng.random() < chance:
+                    word += mark
+                    break
+            drawn.append(word)
+            size += len(word)
+        return drawn
+
+
+def word_case(rng: random.Random, rules: RuleList, words: Words) -> Case:
+    """A censored text of real words with one rule of the list (one in five: two) put in
+    between words; ``rules`` of the case are all the rules of the list present in it."""
+    put = [rng.choice(rules.rules) for _ in range(2 if rng.random() < 0.2 else 1)]
+    filler = words.filler(rng, rng.randint(100, 5000) - sum(len(p) for r in put for p in r))
+    sequence = list(filler)
+    for part in (part for rule in put for part in rule):
+        sequence.insert(rng.randint(0, len(sequence)), part)
+    text = "".join(sequence)
+    present = rules.present(text)
+    return Case(text, tuple(sorted(present, key=lambda rule: rule not in put)), len(filler))
+
+
 class Platform:
     """Censors a query when every part of one of its rules is inside one fragment or another."""
 
@@ -180,8 +292,8 @@ def measure(cases: Sequence[Case], algorithm: Algorithm) -> tuple[list[int], int
     return calls, mistakes
 
 
-def ours(text: str, platform: Platform) -> Rule | None:
-    return isolate(text, platform).trigger
+def ours(text: str, platform: Platform, priors: Priors | None = None) -> Rule | None:
+    return isolate(text, platform, priors=priors).trigger
 
 
 class OursWithMemory:
@@ -197,32 +309,106 @@ class OursWithMemory:
         return trigger
 
 
+class OursInRun:
+    """``isolate`` as ``run --isolate`` uses it: the triggers found so far tried first, and
+    learnt by the priors."""
+
+    def __init__(self, priors: Priors) -> None:
+        self.priors = priors
+        self.known: list[Rule] = []
+
+    def __call__(self, text: str, platform: Platform) -> Rule | None:
+        trigger = isolate(text, platform, known=self.known, priors=self.priors).trigger
+        if trigger is not None:
+            self.known = [trigger, *(known for known in self.known if known != trigger)]
+            self.priors.learn(trigger)
+        return trigger
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--cases", type=int, default=500, help="cases of the characters model")
+    parser.add_argument("--word-cases", type=int, default=200, help="cases per list (words)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--lengths", choices=sorted(LENGTHS), default="uniform")
     parser.add_argument("--rule-list", type=int, default=0, metavar="N")
+    parser.add_argument("--model", choices=("characters", "words", "both"), default="both")
+    parser.add_argument("--rules", type=Path, default=None, help="folder of rule lists (*.txt)")
     args = parser.parse_args()
+    if args.model in ("characters", "both"):
+        _characters_model(args)
+    if args.model in ("words", "both"):
+        _words_model(args)
+
+
+def _characters_model(args: argparse.Namespace) -> None:
     generator = Generator(LENGTHS[args.lengths])
     rng = random.Random(args.seed)
     cases = [generator.case(rng) for _ in range(args.cases)]
     double = sum(len(case.rules) == 2 for case in cases)
     low, high = min(generator.lengths), max(generator.lengths)
     print(
-        f"{len(cases)} cases (seed {args.seed}): texts of 100-1,000 characters, rules of 1-4 "
-        f"parts of {low}-{high} characters ({args.lengths}), {double} cases with two rules"
+        f"characters: {len(cases)} cases (seed {args.seed}): texts of 100-1,000 characters, "
+        f"rules of 1-4 parts of {low}-{high} characters ({args.lengths}), {double} cases with "
+        "two rules"
     )
-    mine, mine_wrong = measure(cases, ours)
+    priors = Priors.from_rules(rule for rules in load_lists(args.rules) for rule in rules.rules)
+    blind, blind_wrong = measure(cases, ours)
+    mine, mine_wrong = measure(cases, partial(ours, priors=priors))
     base, base_wrong = measure(cases, comp_aware_bin_split)
     _print_table(
-        [("runners.isolation.search", mine, mine_wrong), ("Xiong & Knockel", base, base_wrong)]
+        [
+            ("ours, with priors", mine, mine_wrong),
+            ("ours, blind", blind, blind_wrong),
+            ("Xiong & Knockel", base, base_wrong),
+        ]
     )
+    print(f"ratio of means, blind: {statistics.mean(blind) / statistics.mean(base):.3f}")
     print(f"ratio of means: {statistics.mean(mine) / statistics.mean(base):.3f}")
-    _print_by_parts(cases, mine, base)
+    floors = [generator.floor(case) if len(case.rules) == 1 else None for case in cases]
+    _print_by_parts(cases, mine, base, floors)
     _print_floor(generator, cases, base)
     if args.rule_list:
         _print_run(generator, rng, args)
+
+
+def _words_model(args: argparse.Namespace) -> None:
+    """Each published list in turn: its rules in word text, the other lists as priors."""
+    lists = load_lists(args.rules)
+    words = Words.from_jieba()
+    print(
+        f"\nwords: {args.word_cases} cases per list (seed {args.seed}): words of jieba's "
+        "dictionary by frequency, 100-5,000 characters, one rule of the list put in between "
+        "words (a second one in one case in five); every rule of the list censors"
+    )
+    totals: dict[str, list[int]] = {"ours": [], "run": [], "base": []}
+    for held_out in lists:
+        rng = random.Random(f"{args.seed}/{held_out.name}")
+        cases = [word_case(rng, held_out, words) for _ in range(args.word_cases)]
+        others = Priors.from_rules(r for rules in lists if rules != held_out for r in rules.rules)
+        mine, mine_wrong = measure(cases, partial(ours, priors=others))
+        run, run_wrong = measure(cases, OursInRun(others.copy()))
+        base, base_wrong = measure(cases, comp_aware_bin_split)
+        totals["ours"] += mine
+        totals["run"] += run
+        totals["base"] += base
+        ratio = statistics.mean(mine) / statistics.mean(base)
+        print(f"\n{held_out.name} ({len(held_out.rules)} rules): ratio of means {ratio:.3f}")
+        _print_table(
+            [
+                ("ours, each text alone", mine, mine_wrong),
+                ("ours, in a run", run, run_wrong),
+                ("Xiong & Knockel", base, base_wrong),
+            ]
+        )
+        print(f"ratio of means, in a run: {statistics.mean(run) / statistics.mean(base):.3f}")
+        floors = [held_out.floor(case) if len(case.rules) == 1 else None for case in cases]
+        _print_by_parts(cases, mine, base, floors)
+    ratio = statistics.mean(totals["ours"]) / statistics.mean(totals["base"])
+    in_run = statistics.mean(totals["run"]) / statistics.mean(totals["base"])
+    print(
+        f"\nwords, all lists: ratio of means {ratio:.3f} (each text alone), {in_run:.3f} (in a run)"
+    )
 
 
 def _print_table(rows: Sequence[tuple[str, Sequence[int], int]]) -> None:
@@ -232,16 +418,27 @@ def _print_table(rows: Sequence[tuple[str, Sequence[int], int]]) -> None:
         print(f"{name:<24}{row}{mistakes:7d}")
 
 
-def _print_by_parts(cases: Sequence[Case], mine: Sequence[int], base: Sequence[int]) -> None:
-    """Mean calls on single-rule cases, by number of parts."""
-    single = [i for i, case in enumerate(cases) if len(case.rules) == 1]
-    print(f"{'single-rule cases':<24}{'cases':>8}{'ours':>8}{'baseline':>10}{'ratio':>8}")
-    for parts in (1, 2, 3, 4, None):
+def _print_by_parts(
+    cases: Sequence[Case],
+    mine: Sequence[int],
+    base: Sequence[int],
+    floors: Sequence[float | None],
+) -> None:
+    """Mean calls on single-rule cases, by number of parts, and their floor."""
+    single = [i for i, case in enumerate(cases) if floors[i] is not None]
+    print(
+        f"{'single-rule cases':<20}{'cases':>6}{'ours':>8}{'baseline':>10}{'ratio':>7}{'floor':>7}"
+    )
+    for parts in (1, 2, 3, 4, 5, None):
         chosen = [i for i in single if parts in (None, len(cases[i].rules[0]))]
+        if not chosen:
+            continue
         ours_mean, base_mean = (statistics.mean(calls[i] for i in chosen) for calls in (mine, base))
+        floor = statistics.mean(floors[i] or 0.0 for i in chosen)
         label = f"  {parts} part{'s' * (parts != 1)}" if parts else "  all"
         print(
-            f"{label:<24}{len(chosen):8d}{ours_mean:8.2f}{base_mean:10.2f}{ours_mean / base_mean:8.3f}"
+            f"{label:<20}{len(chosen):6d}{ours_mean:8.2f}{base_mean:10.2f}"
+            f"{ours_mean / base_mean:7.3f}{floor:7.2f}"
         )
 
 

@@ -6,13 +6,14 @@ responses; it never does I/O (the runner owns HTTP).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, final
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,11 +31,26 @@ __all__ = [
     "ResultPage",
     "domain_of",
     "retry_after_seconds",
+    "status_outcome",
 ]
 
 
 class AdapterConfigError(RuntimeError):
     """The adapter cannot run at all (missing credentials, bad setting): raised before a run."""
+
+
+def body_text(response: httpx.Response) -> str:
+    """The body as text by its declared charset, or as UTF-8 where that charset is unusable.
+
+    A platform may declare any codec name Python knows (``charset=idna``, ``rot13``): httpx
+    then raises instead of decoding, and the page would read as unparseable.
+    """
+    if not response.content:
+        return ""
+    try:
+        return response.text
+    except (LookupError, UnicodeError, TypeError):
+        return response.content.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +102,41 @@ class Case:
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date."""
+    """Retry-After as seconds: delta-seconds or an HTTP date; ``inf`` for a wait too long to
+    represent, None when unreadable."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def status_outcome(response: httpx.Response) -> Outcome | None:
+    """What the status alone decides, before any page is read; None when the page must be read.
+
+    Half of the one status policy (the other half, for the statuses a page may explain, is at
+    the end of :meth:`Adapter._classify`): a 429 is ``rate_limited`` and a 5xx an
+    ``http_status`` error, each with the Retry-After it carries, whatever its body says. The
+    runner decides nothing from a status itself, so an adapter's cases run the path real
+    probes take.
+    """
+    status = response.status_code
+    if status != 429 and status < 500:
+        return None
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+    kind = ErrorKind.RATE_LIMITED if status == 429 else ErrorKind.HTTP_STATUS
+    wait = "" if retry_after is None else f", Retry-After {retry_after:g} s"
+    return Outcome.failed(kind, f"HTTP {status}{wait}", retry_after=retry_after)
 
 
 def domain_of(url: str) -> str:
@@ -150,9 +189,11 @@ class Adapter:
         self.env = os.environ if env is None else env
 
     @classmethod
-    def fixture_dir(cls) -> Path:
-        """Where this adapter's recorded responses live (built-ins: ``tests/fixtures/<name>``)."""
-        return Path(__file__).resolve().parent.parent / "tests" / "fixtures" / cls.name
+    def fixture_dir(cls, root: Path) -> Path:
+        """Where this adapter's recorded responses live, given the contract kit's fixture root
+        (``probes.kit``; a checkout's ``tests/fixtures``): ``root/<name>``. An adapter that
+        shares another's recordings names that folder; one that ships its own returns it."""
+        return root / cls.name
 
     def check_ready(self) -> None:
         """Raise :class:`AdapterConfigError` if the adapter cannot run (e.g. no token)."""
@@ -182,15 +223,20 @@ class Adapter:
         """
         return None
 
+    @final
     def classify(self, query: Query, response: httpx.Response) -> Outcome:
-        """Pure: turn a response into an outcome. Never raises for odd input."""
+        """Pure: turn a response into an outcome. Never raises for odd input.
+
+        The one status policy: :func:`status_outcome` first, then :meth:`_classify` (which
+        platforms extend). The runner calls this and nothing else, and so do the cases.
+        """
         try:
-            return self._classify(query, response)
+            return status_outcome(response) or self._classify(query, response)
         except Exception as exc:  # noqa: BLE001 - any parser surprise is a parse error
             return Outcome.failed(ErrorKind.PARSE, f"{type(exc).__name__}: {exc}")
 
     def _classify(self, query: Query, response: httpx.Response) -> Outcome:
-        body = response.text if response.content else ""
+        body = body_text(response)
         matched = self.fingerprints.first_match(response, body)
         if matched is not None:
             row, text = matched
@@ -215,11 +261,12 @@ class Adapter:
                 items=page.items if page else (),
                 fingerprint=row.name,
             )
-        if response.status_code == 429:
+        if response.has_redirect_location:
+            # The runner follows redirects on the platform's own host; one that reaches an
+            # adapter leads elsewhere, and where it led is the one thing worth saying.
             return Outcome.failed(
-                ErrorKind.RATE_LIMITED,
-                "HTTP 429",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                ErrorKind.REDIRECT,
+                f"HTTP {response.status_code} to {response.headers['Location'][:300]}",
             )
         if response.status_code != 200:
             return Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {response.status_code}")

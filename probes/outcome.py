@@ -25,7 +25,7 @@ class Verdict(StrEnum):
 
 
 class Signal(StrEnum):
-    """How a platform hides a term (DESIGN.md's verdict table)."""
+    """How a platform hides a term (docs/architecture.md, "Verdicts")."""
 
     NOTICE = "notice"
     PARTIAL_NOTICE = "partial_notice"
@@ -35,7 +35,7 @@ class Signal(StrEnum):
 
 #: Signals a platform gives without saying so: nothing found, or only official sources. Alone
 #: they cannot tell a withheld term from a rare one, so they are only ``suspected`` until a
-#: truism confirms them (DESIGN.md, "Verdicts").
+#: truism confirms them (docs/architecture.md, "Verdicts").
 SILENT_SIGNALS = frozenset({Signal.ZERO_RESULTS, Signal.SOFT})
 
 
@@ -61,9 +61,15 @@ class ErrorKind(StrEnum):
     LOGIN_WALL = "login_wall"
     PARSE = "parse"
     CONTROLS_FAILED = "controls_failed"
+    #: The body passed the size cap (``max_body_bytes``, counted after decoding).
+    TOO_LARGE = "too_large"
+    #: A redirect the runner does not follow: to another host, from https to http, or too many.
+    REDIRECT = "redirect"
 
 
-#: Errors worth another attempt: transient transport trouble and anti-bot interstitials.
+#: Errors worth another attempt: transient transport trouble (a whole exchange past its
+#: deadline is a ``timeout``) and anti-bot interstitials. A body too large or a redirect
+#: elsewhere would come back the same, so they are not retried.
 RETRYABLE_ERRORS = frozenset(
     {
         ErrorKind.TIMEOUT,

@@ -2,14 +2,16 @@
 
 ``scaffold("newsite", root)`` writes, under a project ``root``:
 
-- ``probes/newsite.py`` — an adapter with a module docstring to fill in, ``request``,
-  ``parse_results`` for a simple results page, and four starter cases;
+- ``probes/platforms/newsite.py`` — an adapter with a module docstring to fill in,
+  ``request``, ``parse_results`` for a simple results page, and four starter cases;
 - ``probes/fingerprints/newsite.yaml`` — an empty fingerprint file with a commented example;
 - ``tests/fixtures/newsite/`` — the starter pages those cases name and a ``SOURCES.md``.
 
-The starter passes the contract test kit as it is; a newcomer then replaces the selectors,
-the pages and the cases with the platform's own (``docs/add-a-platform.md``). No registry
-lookup, no network: the caller says which names are taken.
+The starter passes the whole contract kit as it is (``pytest --censorprobe-adapter newsite``;
+``tests/test_scaffold.py`` runs it so): its selectors carry the adapter's name, so no other
+site's page is read as one of its own. A newcomer then replaces the selectors, the pages and
+the cases with the platform's own (``docs/add-a-platform.md``). No registry lookup, no
+network: the caller says which names are taken.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def scaffold(name: str, root: Path, taken: Iterable[str] = ()) -> Scaffolded:
     """Write a new adapter's module, fingerprint file and fixture folder under ``root``."""
     check_name(name, taken)
     made = Scaffolded(
-        module=root / "probes" / f"{name}.py",
+        module=root / "probes" / "platforms" / f"{name}.py",
         fingerprints=root / "probes" / "fingerprints" / f"{name}.yaml",
         fixtures=root / "tests" / "fixtures" / name,
         class_name=_class_name(name),
@@ -91,9 +93,10 @@ variable in ``env_vars`` and check it in ``check_ready``.)
 
 Pacing: 0.5 request/s, no burst.
 
-Reads: the count in ``div.count[data-count]``, results ``ol.results li.result`` (link and
-``span.source``), the no-results box ``div.no-result``. Notices, captchas and login pages are
-fingerprints in ``probes/fingerprints/$name.yaml``.
+Reads (the starter's made-up page, replace with the platform's own): the count in
+``div.$name-count[data-count]``, results ``ol.$name-results li`` (their link), the
+no-results box ``div.$name-no-result``. Notices, captchas and login pages are fingerprints
+in ``probes/fingerprints/$name.yaml``.
 
 Silent censorship: none known, so an empty answer is visible. (If a published study shows
 this platform hiding terms silently — no results, or only official sources — cite it here and
@@ -135,13 +138,13 @@ class $class_name(Adapter):
 
     def parse_results(self, query: Query, response: httpx.Response, body: str) -> ResultPage | None:
         tree = LexborHTMLParser(body)
-        if tree.css_first("div.no-result") is not None:
+        if tree.css_first("div.$name-no-result") is not None:
             return ResultPage(0)
-        counter = tree.css_first("div.count")
+        counter = tree.css_first("div.$name-count")
         if counter is None:
             return None  # not a results page of this platform
         items = []
-        for node in tree.css("ol.results li.result"):
+        for node in tree.css("ol.$name-results li"):
             link = node.css_first("a")
             if link is None:
                 continue
@@ -151,7 +154,7 @@ class $class_name(Adapter):
 '''
 
 _FINGERPRINTS = """\
-# $title (probes/$name.py). One row per recognisable page; the first match wins, and
+# $title (probes/platforms/$name.py). One row per recognisable page; the first match wins, and
 # common.yaml is tried after these. Uncomment and adapt, then add a case whose fixture shows it.
 #
 # - name: $name.notice.full
@@ -167,9 +170,9 @@ _FIXTURES = {
 <!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>Hello - $title</title></head>
 <body>
-<div class="count" data-count="1234">About 1,234 results</div>
-<ol class="results">
-  <li class="result"><a href="https://news.example.org/hello">Hello</a><span class="source">news.example.org</span></li>
+<div class="$name-count" data-count="1234">About 1,234 results</div>
+<ol class="$name-results">
+  <li><a href="https://news.example.org/hello">Hello</a> news.example.org</li>
 </ol>
 </body></html>
 """,
@@ -177,7 +180,7 @@ _FIXTURES = {
 <!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>Hello - $title</title></head>
 <body>
-<div class="no-result">No results for Hello</div>
+<div class="$name-no-result">No results for Hello</div>
 </body></html>
 """,
     "captcha.synthetic.html": """\
@@ -192,7 +195,7 @@ _FIXTURES = {
 
 | file | what | source |
 |---|---|---|
-| `results.synthetic.html` | **synthetic** starter: a results page of the shape `probes/$name.py` reads | written by `censorprobe adapters new` |
+| `results.synthetic.html` | **synthetic** starter: a results page of the shape `probes/platforms/$name.py` reads | written by `censorprobe adapters new` |
 | `no-results.synthetic.html` | **synthetic** starter: the no-results page | written by `censorprobe adapters new` |
 | `captcha.synthetic.html` | **synthetic** starter: a captcha page (caught by `common.yaml`) | written by `censorprobe adapters new` |
 

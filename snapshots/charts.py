@@ -2,18 +2,29 @@
 
 The same figure becomes an SVG for the HTML report and a PNG for papers. Figures are built
 with ``matplotlib.figure.Figure`` directly (the Agg canvas, no pyplot and no global state),
-so this works headless and in a notebook alike. Labels are term ids and platform names, not
-the Chinese term text: a CJK font is often missing on servers. Each cell also carries its
-state's letter, so the charts still read in black and white.
+so this works headless and in a notebook alike. Every row is labelled. Each cell also
+carries its state's letter (lower case when the censorship is only suspected), so the charts
+still read in black and white.
+
+Chinese labels need a CJK font: the first of :data:`CJK_FAMILIES` installed (Debian:
+``fonts-noto-cjk``), or the font file named by ``CENSORPROBE_CJK_FONT``, is drawn after
+DejaVu Sans for the glyphs it lacks (matplotlib's per-glyph fallback). A font installed after
+matplotlib cached its font list is found too. :func:`cjk_family` says which one is used;
+without any, callers keep labels to Latin text (the report then shows term ids only).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import logging
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
-from matplotlib import rc_context
+from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -21,7 +32,39 @@ from matplotlib.patches import Patch
 
 from snapshots.timeline import STATE_CODES
 
-__all__ = ["STATE_COLOURS", "STATE_LABELS", "grid_figure", "save_png", "to_svg"]
+__all__ = [
+    "CJK_FAMILIES",
+    "CJK_FONT_VARIABLE",
+    "STATE_COLOURS",
+    "STATE_LABELS",
+    "cjk_family",
+    "grid_figure",
+    "save_png",
+    "to_svg",
+]
+
+_log = logging.getLogger(__name__)
+
+#: CJK fonts looked for, in order (Linux packages first, then macOS and Windows names).
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "SimHei",
+    "Arial Unicode MS",
+)
+#: An environment variable naming a font file (.ttf, .otf, .ttc) to draw Chinese with.
+CJK_FONT_VARIABLE = "CENSORPROBE_CJK_FONT"
+_LATIN_FAMILY = "DejaVu Sans"
+_CJK_FILE = re.compile(r"cjk|wqy|wenquanyi|sourcehan|droidsansfallback|uming|ukai", re.I)
 
 #: Colour of each state: calm for visible, warm for censorship, grey for no conclusion.
 STATE_COLOURS: dict[str, str] = {
@@ -42,10 +85,64 @@ STATE_LABELS: dict[str, str] = {
     "censored": "censored",
     "error": "error (no conclusion)",
 }
+
+
+def _installed(names: Sequence[str]) -> str | None:
+    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    return next((name for name in names if name in known), None)
+
+
+def _add(path: str) -> list[str]:
+    """Register a font file with matplotlib; the family names it brought."""
+    before = {entry.name for entry in font_manager.fontManager.ttflist}
+    try:
+        font_manager.fontManager.addfont(path)
+    except (OSError, RuntimeError, ValueError) as exc:
+        _log.warning("cannot read font %s: %s", path, exc)
+        return []
+    return sorted({entry.name for entry in font_manager.fontManager.ttflist} - before)
+
+
+@cache
+def cjk_family() -> str | None:
+    """The font family charts draw Chinese with; None when none is installed."""
+    named = os.environ.get(CJK_FONT_VARIABLE)
+    if named:
+        families = _add(named) or [
+            e.name for e in font_manager.fontManager.ttflist if e.fname == named
+        ]
+        if families:
+            return families[0]
+        _log.warning("%s=%s: no font found in that file", CJK_FONT_VARIABLE, named)
+    found = _installed(CJK_FAMILIES)
+    if found is None:  # installed after matplotlib cached its list of fonts
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILE.search(Path(path).name):
+                _add(path)
+        found = _installed(CJK_FAMILIES)
+    if found is None:
+        _log.warning(
+            "no CJK font found (install fonts-noto-cjk, or set %s to a font file): "
+            "chart labels show term ids only",
+            CJK_FONT_VARIABLE,
+        )
+    return found
+
+
+@contextmanager
+def _fonts() -> Iterator[None]:
+    """Latin glyphs from DejaVu Sans, the others from the CJK font when there is one."""
+    family = [_LATIN_FAMILY, *filter(None, [cjk_family()])]
+    with rc_context({"font.family": family}):
+        yield
+
+
 _MISSING = "#ffffff"
 _LIGHT_TEXT = {"notice", "zero_results", "censored"}
 _ANNOTATE_MAX_CELLS = 2500
-_LABEL_MAX = 120
+#: Height of a row and the longest a figure may be, in inches.
+_ROW_INCHES = 0.2
+_MAX_INCHES = 200.0
 
 
 def grid_figure(
@@ -55,12 +152,26 @@ def grid_figure(
     *,
     xlabel: str,
     ylabel: str,
+    suspected: Sequence[Sequence[bool]] | None = None,
 ) -> Figure:
     """One coloured cell per (row, column) state; ``None`` is "not observed" (white).
 
     A state is ``visible``, ``error`` or a censorship signal; a signal this module does not
-    know is drawn as plain ``censored``.
+    know is drawn as plain ``censored``. ``suspected`` marks the censored cells nobody
+    confirmed (their letter is lower case). Every row and column is labelled.
     """
+    with _fonts():
+        return _grid(rows, columns, states, xlabel, ylabel, suspected)
+
+
+def _grid(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    states: Sequence[Sequence[str | None]],
+    xlabel: str,
+    ylabel: str,
+    suspected: Sequence[Sequence[bool]] | None,
+) -> Figure:
     order = list(STATE_COLOURS)
     known = [
         [None if s is None else s if s in STATE_COLOURS else "censored" for s in r] for r in states
@@ -70,7 +181,10 @@ def grid_figure(
     rotate = max(map(len, columns), default=0) > 6
     width = min(2.5 + 0.075 * longest + 0.42 * len(columns), 16.0)
     height = min(
-        1.2 + 0.26 * len(rows) + (0.08 * max(map(len, columns), default=0) if rotate else 0.3), 40.0
+        1.2
+        + _ROW_INCHES * len(rows)
+        + (0.08 * max(map(len, columns), default=0) if rotate else 0.3),
+        _MAX_INCHES,
     )
     figure = Figure(figsize=(max(width, 4.5), max(height, 2.5)), layout="constrained")
     axes = figure.add_subplot()
@@ -87,14 +201,16 @@ def grid_figure(
             for x, state in enumerate(row):
                 if state:
                     colour = "white" if state in _LIGHT_TEXT else "#333333"
+                    code = STATE_CODES.get(state, "C")
                     axes.text(
                         x,
                         y,
-                        STATE_CODES.get(state, "C"),
+                        code.lower() if suspected and suspected[y][x] else code,
                         ha="center",
                         va="center",
                         fontsize=7,
                         color=colour,
+                        family=_LATIN_FAMILY,  # a letter: no fallback font to search
                     )
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
@@ -115,25 +231,35 @@ def grid_figure(
 
 
 def _ticks(axes: Axes, axis: str, labels: Sequence[str], rotation: float = 0) -> None:
-    """Every label when they fit, else about ``_LABEL_MAX`` evenly spaced ones."""
-    step = max(1, -(-len(labels) // _LABEL_MAX))
-    positions = list(range(0, len(labels), step))
-    shown = [labels[p] for p in positions]
+    """A tick and its label for every row (or column): none is left out."""
+    positions = list(range(len(labels)))
     if axis == "x":
-        axes.set_xticks(positions, shown, rotation=rotation, ha="right" if rotation else "center")
+        axes.set_xticks(positions, labels, rotation=rotation, ha="right" if rotation else "center")
     else:
-        axes.set_yticks(positions, shown)
+        axes.set_yticks(positions, labels)
 
 
 def to_svg(figure: Figure) -> str:
     """The figure as SVG text, with text kept as text (small, searchable)."""
     buffer = io.StringIO()
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "censorprobe"}):
+    with _fonts(), rc_context({"svg.fonttype": "none", "svg.hashsalt": "censorprobe"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
+#: The most pixels a PNG side may have (Agg's limit is 2**16); tall charts get a lower dpi.
+_MAX_PIXELS = 60_000
+
+
 def save_png(figure: Figure, path: Path, dpi: int = 200) -> Path:
+    """The figure as a PNG, its CJK labels drawn with :func:`cjk_family`'s font."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
+    tallest = max(figure.get_size_inches())
+    with _fonts():
+        figure.savefig(
+            path,
+            format="png",
+            dpi=min(dpi, int(_MAX_PIXELS / tallest)),
+            metadata={"Software": None},
+        )
     return path

@@ -16,18 +16,21 @@ import duckdb
 
 from snapshots.format import OBSERVATION_FIELDS, CorruptLine, iter_jsonl
 
-__all__ = ["Query", "connect", "corrupt_lines"]
+__all__ = ["ObservationSql", "connect", "corrupt_lines"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection: timestamps in UTC, no progress bar on the terminal."""
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute("SET enable_progress_bar = false")
+    # Inside Jupyter without ipywidgets DuckDB starts with no bar and refuses to set the option.
+    [(bar,)] = connection.execute("SELECT current_setting('enable_progress_bar')").fetchall()
+    if bar:
+        connection.execute("SET enable_progress_bar = false")
     return connection
 
 
-class Query:
+class ObservationSql:
     """One SQL statement over observation files, with the file lists bound as parameters."""
 
     def __init__(self) -> None:

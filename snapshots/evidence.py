@@ -401,12 +401,29 @@ def _shown(head: StatusAndHeaders | None, redactor: Redactor) -> str:
 
 
 def read_exchange(path: Path, offset: int) -> StoredExchange:
-    """The response record at ``offset`` and the request record after it, redacted by the rule."""
+    """The response record at ``offset`` and the request record after it, redacted by the rule.
+
+    A damaged file (warcio and zlib raise many kinds of errors on one) is a
+    :class:`SnapshotError` naming the file and offset, so readers can show it and go on.
+    """
+    try:
+        return _read_exchange(path, offset)
+    except SnapshotError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every way a damaged record fails means the same
+        raise SnapshotError(
+            f"{path}: no readable record at offset {offset} ({type(exc).__name__})"
+        ) from None
+
+
+def _read_exchange(path: Path, offset: int) -> StoredExchange:
     redactor = Redactor().with_headers(_given_headers(path))
     with path.open("rb") as stream:
         stream.seek(offset)
         records = iter(ArchiveIterator(stream))
-        response = next(records)
+        response = next(records, None)
+        if response is None:
+            raise SnapshotError(f"{path}: no WARC record at offset {offset}")
         body = response.content_stream().read()
         response_head = _shown(response.http_headers, redactor)
         request = next(records, None)

@@ -72,7 +72,7 @@ OBSERVATION_FIELDS: dict[str, str] = {
     "check": "INTEGER",
     "term": (
         "STRUCT(id VARCHAR, text VARCHAR, parts VARCHAR[], list VARCHAR, category VARCHAR,"
-        " variant VARCHAR)"
+        " variant VARCHAR, tags VARCHAR[], note VARCHAR)"
     ),
     "query": "VARCHAR",
     "platform": "VARCHAR",
@@ -147,7 +147,21 @@ class Key(NamedTuple):
     @staticmethod
     def sql_without_vantage(column: str = "key") -> str:
         """A DuckDB expression: the key of ``column`` without its vantage part."""
-        return f"regexp_replace({column}, '{KEY_SEPARATOR}[^{KEY_SEPARATOR}]*$', '')"
+        return Key.sql_without("vantage", column=column)
+
+    @classmethod
+    def sql_without(cls, *parts: str, column: str = "key") -> str:
+        """A DuckDB expression: the key of ``column`` without ``parts`` (the rest joined as in
+        a key), e.g. ``list/term/variant/vantage`` without ``platform``."""
+        unknown = set(parts) - set(cls._fields)
+        if unknown:
+            raise ValueError(f"a key has no part {sorted(unknown)}; its parts: {cls._fields}")
+        kept = [
+            f"split_part({column}, '{KEY_SEPARATOR}', {number})"
+            for number, name in enumerate(cls._fields, start=1)
+            if name not in parts
+        ]
+        return f" || '{KEY_SEPARATOR}' || ".join(kept)
 
 
 KEY_SEPARATOR = "/"

@@ -4,7 +4,10 @@ One DuckDB query over all the observation files in place groups the probes by ke
 back to Python a batch at a time, so the whole history is never held as Python objects.
 Controls are left out (they repeat once per check). A *flip* is a change between censored and
 visible from one conclusive observation to the next; errors are skipped, never counted as
-either state.
+either state. A key that flipped at least twice in the window read (``since``) is *unstable*:
+censored one run, visible the next, so no single run says what the platform does with it.
+Every censored point carries its confidence (:mod:`snapshots.confidence`); in a strip a
+suspected one is a lower-case letter.
 """
 
 from __future__ import annotations
@@ -15,10 +18,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from snapshots.duck import Query, connect
+from snapshots.confidence import SUSPECTED, confidence_sql
+from snapshots.duck import ObservationSql, connect
+from snapshots.filters import FILTER_COLUMNS, Filters
 from snapshots.store import find_snapshots
 
-__all__ = ["STATE_CODES", "TIMELINE_COLUMNS", "KeyTimeline", "Point", "state_of", "timeline"]
+__all__ = [
+    "STATE_CODES",
+    "TIMELINE_COLUMNS",
+    "UNSTABLE_FLIPS",
+    "KeyTimeline",
+    "Point",
+    "state_code",
+    "state_of",
+    "timeline",
+]
 
 #: One character per observation in a timeline strip: the verdict, or the censorship signal.
 STATE_CODES: dict[str, str] = {
@@ -30,11 +44,19 @@ STATE_CODES: dict[str, str] = {
     "error": "x",
 }
 _UNKNOWN_CODE = "?"
+#: Flips in the window from which a key is unstable (the diff uses the same number).
+UNSTABLE_FLIPS = 2
 
 
 def state_of(verdict: str, signal: str | None) -> str:
     """``visible``, ``error``, or the signal of a censored verdict (``notice``, ``soft`` ...)."""
     return (signal or "censored") if verdict == "censored" else verdict
+
+
+def state_code(state: str, confidence: str | None = None) -> str:
+    """The strip letter of a state; lower case when the censorship is only suspected."""
+    code = STATE_CODES.get(state, _UNKNOWN_CODE)
+    return code.lower() if confidence == SUSPECTED else code
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -50,10 +72,15 @@ class Point:
     verdict: str
     signal: str | None
     error_kind: str | None
+    confidence: str | None = None
 
     @property
     def state(self) -> str:
         return state_of(self.verdict, self.signal)
+
+    def label(self) -> str:
+        """``visible``, ``notice``, ``zero_results (suspected)``."""
+        return f"{self.state} ({SUSPECTED})" if self.confidence == SUSPECTED else self.state
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +88,7 @@ class Point:
             "started_at": _iso(self.started_at),
             "verdict": self.verdict,
             "signal": self.signal,
+            "confidence": self.confidence,
             "error_kind": self.error_kind,
         }
 
@@ -73,6 +101,8 @@ class KeyTimeline:
     platform: str
     term_id: str
     category: str | None
+    #: The text sent in the latest observation (``法輪功`` for ``falun/traditional``).
+    query: str | None
     observations: int
     first_seen: datetime
     last_seen: datetime
@@ -83,9 +113,14 @@ class KeyTimeline:
     strip: str
     points: tuple[Point, ...] = ()
 
+    @property
+    def unstable(self) -> bool:
+        return self.flips >= UNSTABLE_FLIPS
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "key": self.key,
+            "query": self.query,
             "platform": self.platform,
             "term": self.term_id,
             "category": self.category,
@@ -95,7 +130,9 @@ class KeyTimeline:
             "first_censored": _iso(self.first_censored),
             "last_censored": _iso(self.last_censored),
             "flips": self.flips,
+            "unstable": self.unstable,
             "current": self.current.state,
+            "current_confidence": self.current.confidence,
             "current_run": self.current.run_id,
             "strip": self.strip,
         }
@@ -112,6 +149,7 @@ class KeyTimeline:
 
 TIMELINE_COLUMNS = [
     "key",
+    "query",
     "platform",
     "term",
     "category",
@@ -121,19 +159,23 @@ TIMELINE_COLUMNS = [
     "first_censored",
     "last_censored",
     "flips",
+    "unstable",
     "current",
+    "current_confidence",
     "current_run",
     "strip",
 ]
 
 _POINT = (
     "{'run_id': run_id, 'started_at': started_at, 'verdict': verdict, 'signal': signal,"
-    " 'error_kind': error_kind}"
+    " 'error_kind': error_kind, 'confidence': confidence}"
 )
 _CODE = (
     "CASE "
     + " ".join(
-        f"WHEN coalesce(signal, verdict) = '{state}' THEN '{code}'"
+        f"WHEN coalesce(signal, verdict) = '{state}' AND confidence = '{SUSPECTED}'"
+        f" THEN '{state_code(state, SUSPECTED)}'"
+        f" WHEN coalesce(signal, verdict) = '{state}' THEN '{code}'"
         for state, code in STATE_CODES.items()
     )
     + f" ELSE '{_UNKNOWN_CODE}' END"
@@ -143,8 +185,9 @@ _CODE = (
 def _sql(source: str, conditions: str, points: str) -> str:
     return f"""
 WITH observed AS (
-    SELECT key, platform, term.id AS term_id, term.category AS category, run_id, started_at,
-           verdict, signal, error.kind AS error_kind,
+    SELECT key, platform, term.id AS term_id, term.category AS category, query, run_id,
+           started_at, verdict, signal, error.kind AS error_kind,
+           {confidence_sql()} AS confidence,
            CASE WHEN verdict = 'error' THEN NULL ELSE verdict = 'censored' END AS censored
     FROM {source}
     WHERE {conditions}
@@ -154,7 +197,8 @@ WITH observed AS (
                OVER (PARTITION BY key ORDER BY started_at, run_id) AS flip
     FROM observed
 )
-SELECT key, any_value(platform), any_value(term_id), any_value(category), count(*),
+SELECT key, any_value(platform), any_value(term_id), any_value(category),
+       arg_max(query, started_at), count(*),
        min(started_at), max(started_at),
        min(started_at) FILTER (WHERE censored), max(started_at) FILTER (WHERE censored),
        count(*) FILTER (WHERE flip),
@@ -169,7 +213,12 @@ ORDER BY key
 
 def _point(data: dict[str, Any]) -> Point:
     return Point(
-        data["run_id"], data["started_at"], data["verdict"], data["signal"], data["error_kind"]
+        data["run_id"],
+        data["started_at"],
+        data["verdict"],
+        data["signal"],
+        data["error_kind"],
+        data["confidence"],
     )
 
 
@@ -179,28 +228,21 @@ def timeline(
     platforms: Sequence[str] = (),
     terms: Sequence[str] = (),
     categories: Sequence[str] = (),
+    lists: Sequence[str] = (),
     since: date | datetime | None = None,
     with_points: bool = False,
     batch: int = 100,
 ) -> Iterator[KeyTimeline]:
     """The timeline of every probe key under ``results``, in key order.
 
-    Empty filters match everything; ``terms`` are term ids. With ``since`` only observations
-    from that moment (UTC) on count, for the dates and the flips alike.
+    Empty filters match everything; ``terms`` are term ids. With ``since`` only observations from that moment (UTC) on count, for the dates, the flips
+    and instability alike.
     """
     files = [snapshot.observations for snapshot in find_snapshots(results)]
-    query = Query()
-    source = query.observations(
-        "files", files, ["run_id", "platform", "term", "started_at", "verdict", "signal", "error"]
-    )
-    conditions = ["true"]
-    for name, column, values in (
-        ("platforms", "platform", platforms),
-        ("terms", "term.id", terms),
-        ("categories", "term.category", categories),
-    ):
-        if values:
-            conditions.append(f"list_contains({query.bind(name, list(values))}, {column})")
+    query = ObservationSql()
+    columns = ["run_id", *FILTER_COLUMNS, "query", "started_at", "verdict", "signal"]
+    source = query.observations("files", files, [*columns, "confidence", "error"])
+    conditions = [Filters(platforms, categories, lists, terms).sql(query)]
     if since is not None:
         conditions.append(f"started_at >= {query.bind('since', since)}")
     sql = _sql(
@@ -210,13 +252,14 @@ def timeline(
     )
     cursor = connect().execute(sql, query.parameters)
     while rows := cursor.fetchmany(batch):
-        for key, platform, term_id, category, count, first, last, *rest in rows:
+        for key, platform, term_id, category, text, count, first, last, *rest in rows:
             first_censored, last_censored, flips, current, strip, *points = rest
             yield KeyTimeline(
                 key,
                 platform,
                 term_id,
                 category,
+                text,
                 count,
                 first,
                 last,

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -37,7 +38,22 @@ from testbed.pages import page_for
 from testbed.personalities import Personality, get_personality
 from testbed.rules import RuleBook
 
-__all__ = ["Fault", "TestbedConfig", "Testbed", "RunningTestbed", "serve_in_thread"]
+__all__ = [
+    "MAX_LINE",
+    "POST_FORMS",
+    "Fault",
+    "TestbedConfig",
+    "Testbed",
+    "RunningTestbed",
+    "serve_in_thread",
+]
+
+#: Longest request line and header the testbed reads, in bytes (a 5,000-character Chinese query
+#: is about 45,000 once percent-encoded).
+MAX_LINE = 1 << 20
+#: Personalities whose platform takes a search as a POST form too (MediaWiki's api.php takes any
+#: action by POST; the generic page is the testbed's own).
+POST_FORMS = frozenset({"generic", "wikipedia"})
 
 
 class Fault(StrEnum):
@@ -138,7 +154,24 @@ class Testbed:
             return None
         return dice.choice(config.faults)
 
+    async def _form_as_query(self, request: web.Request) -> web.Request:
+        """A POST form read as if its fields were in the URL, where the platform takes one."""
+        if request.method != "POST" or self.personality.name not in POST_FORMS:
+            return request
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise web.HTTPUnsupportedMediaType(text="a search form is url-encoded")
+        body = b""
+        while len(body) <= MAX_LINE and not request.content.at_eof():
+            body += await request.content.read(MAX_LINE + 1 - len(body))
+        if len(body) > MAX_LINE:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_LINE, actual_size=len(body))
+        charset = request.charset or "utf-8"
+        fields = parse_qsl(body.decode(charset, errors="replace"), keep_blank_values=True)
+        # Read from the stream, not request.post(): a request that was read cannot be cloned.
+        return request.clone(rel_url=request.rel_url.update_query(fields))
+
     async def _search(self, request: web.Request) -> web.StreamResponse:
+        request = await self._form_as_query(request)
         query = self.personality.query_of(request)
         if query is None:
             self._record(request, None, "not_found")
@@ -218,7 +251,13 @@ async def start(
     testbed: Testbed, host: str = "127.0.0.1", port: int = 0
 ) -> tuple[web.AppRunner, str]:
     """Start serving on the running loop; returns the runner (to clean up) and the base URL."""
-    runner = web.AppRunner(testbed.app(), access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        testbed.app(),
+        access_log=None,
+        shutdown_timeout=1.0,
+        max_line_size=MAX_LINE,
+        max_field_size=MAX_LINE,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

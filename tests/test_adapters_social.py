@@ -16,6 +16,8 @@ from probes.platforms.weibo import WeiboAdapter, WeiboMobileAdapter
 from probes.platforms.x import XAdapter
 from testbed.personalities._official import ACCOUNTS
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
 TOKEN = "CENSORPROBE_X_BEARER_TOKEN"
 ACCOUNTS_FILE = (
     Path(__file__).resolve().parent.parent / "probes/allowlists/cn-official-accounts.txt"
@@ -51,7 +53,7 @@ def test_x_without_a_token_builds_no_authorization_header() -> None:
 
 def test_x_withheld_posts_are_a_partial_notice_naming_the_countries() -> None:
     adapter = XAdapter(env={TOKEN: "t"})
-    body = (XAdapter.fixture_dir() / "withheld.synthetic.json").read_bytes()
+    body = (XAdapter.fixture_dir(FIXTURES) / "withheld.synthetic.json").read_bytes()
     outcome = adapter.classify(Query("protest"), _answer(adapter, "protest", body))
     assert outcome.signal is Signal.PARTIAL_NOTICE
     assert outcome.notice == "2 of 3 posts withheld in: DE, IN, TR"
@@ -72,7 +74,7 @@ def test_x_credential_problems_are_errors_with_xs_explanation(status: int) -> No
 
 def test_a_notice_in_escaped_json_is_found_and_quoted_unescaped() -> None:
     adapter = WeiboMobileAdapter(env={})
-    body = (WeiboMobileAdapter.fixture_dir() / "notice.synthetic.json").read_bytes()
+    body = (WeiboMobileAdapter.fixture_dir(FIXTURES) / "notice.synthetic.json").read_bytes()
     assert "未予显示".encode() not in body  # m.weibo.cn escapes every CJK character
     outcome = adapter.classify(Query("习近平"), _answer(adapter, "习近平", body))
     assert outcome.signal is Signal.NOTICE
@@ -98,7 +100,7 @@ def test_a_notice_wins_over_an_api_refusal_code() -> None:
 
 def test_weibo_login_answer_says_where_to_log_in() -> None:
     adapter = WeiboMobileAdapter(env={})
-    body = (WeiboMobileAdapter.fixture_dir() / "login.synthetic.json").read_bytes()
+    body = (WeiboMobileAdapter.fixture_dir(FIXTURES) / "login.synthetic.json").read_bytes()
     outcome = adapter.classify(Query("x"), _answer(adapter, "x", body))
     assert outcome.error is ErrorKind.LOGIN_WALL
     assert outcome.detail is not None and "passport.weibo.cn/signin" in outcome.detail
@@ -117,7 +119,7 @@ def test_douyin_empty_body_is_an_unsigned_refusal_only_with_status_200(
 
 def test_weibo_web_items_are_absolute_and_carry_their_source() -> None:
     adapter = WeiboAdapter(env={})
-    body = (WeiboAdapter.fixture_dir() / "results.synthetic.html").read_bytes()
+    body = (WeiboAdapter.fixture_dir(FIXTURES) / "results.synthetic.html").read_bytes()
     outcome = adapter.classify(Query("天气"), _answer(adapter, "天气", body))
     assert [item.url for item in outcome.items] == [
         "https://weibo.com/1000000001/NbC4x1?refer_flag=1001030103_",

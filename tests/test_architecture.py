@@ -90,3 +90,21 @@ def test_the_readers_do_not_load_the_http_stack(module: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert loaded.stdout.strip() == "", f"importing {module} loads {loaded.stdout.strip()}"
+
+
+def test_every_error_kind_and_signal_is_documented() -> None:
+    from probes.outcome import ErrorKind, Signal
+
+    for document in ("results/README.md", "docs/architecture.md"):
+        text = (ROOT / document).read_text(encoding="utf-8")
+        for value in [*ErrorKind, *Signal]:
+            assert f"`{value.value}`" in text, f"{document} does not document {value.value}"
+
+
+def test_every_diff_and_comparison_kind_is_documented() -> None:
+    from snapshots.crossplatform import ContrastKind
+    from snapshots.diff import ChangeKind
+
+    text = (ROOT / "results/README.md").read_text(encoding="utf-8")
+    for value in [*ChangeKind, *ContrastKind]:
+        assert f"`{value.value}`" in text, f"results/README.md does not document {value.value}"

@@ -6,6 +6,7 @@ Workers and the dispatcher run as subprocesses, as a user would start them.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -302,8 +303,10 @@ def test_two_workers_share_one_rate_limit(start_testbed, broker, workers, tmp_pa
     )
     times = sorted(entry["t"] for entry in testbed.log if entry["vantage"] == "delta")
     assert len(times) >= 60
-    busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
-    assert busiest <= 20 + 1 + 1, f"{busiest} requests in one second at --rate 20"  # +burst, +edge
+    # Seen by the platform, on average: arrival times also carry the machine's scheduling
+    # delays, so the per-second bound is checked on the booked slots (test below).
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate <= 20 * 1.1, f"{rate:.1f} requests/s at --rate 20"
     # and both workers really probed (several batches ran at once)
     found = observations(snapshot(tmp_path / "dist"))
     assert len(found) == 60
@@ -388,7 +391,7 @@ def test_killed_coordinator_resumes_where_it_was(
         output = (tmp_path / "second.log").read_text()
         assert second.returncode == 0, f"exit {second.returncode}\n{output}"
         left = planned - len(written)
-        assert f"dispatching: {left}/{left} probes" in output  # progress counts what was left
+        assert f"committed {left}/{left}" in output  # progress counts what was left
     finally:
         for process in started:
             if process.poll() is None:
@@ -442,3 +445,30 @@ def test_a_batch_of_a_replaced_dispatch_is_dropped_unprobed(
     body = probe_batch(*args, later)
     assert [row["key"] for row in body["probes"]] == ["k"]
     assert [entry["query"] for entry in testbed.log] == ["天气", "习近平", "天气"]
+
+
+def test_pacers_sharing_redis_never_book_more_than_rate_plus_burst_a_second(
+    broker: dict[str, str],
+) -> None:
+    from runners.distributed.ratelimit import RedisPacer
+
+    url = broker["CENSORPROBE_BROKER"]
+
+    async def book(pacer: RedisPacer, slots: list[float]) -> None:
+        for _ in range(40):
+            slots.append(time.time() + await pacer.reserve())
+            await asyncio.sleep(0)
+
+    async def two_workers() -> list[float]:
+        pacers = [RedisPacer(url, "eps", "testbed", rate=20, burst=3) for _ in range(2)]
+        slots: list[float] = []
+        await asyncio.gather(*(book(pacer, slots) for pacer in pacers))
+        for pacer in pacers:
+            await pacer.aclose()
+        return sorted(slots)
+
+    slots = asyncio.run(two_workers())
+    busiest = max(sum(1 for t in slots[i:] if t - start < 1.0) for i, start in enumerate(slots))
+    assert busiest <= 20 + 3, f"{busiest} slots booked in one second at rate 20, burst 3"
+    span = slots[-1] - slots[0]
+    assert span >= (80 - 3) / 20 * 0.95  # 80 slots at 20/s after a burst of 3

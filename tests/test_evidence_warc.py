@@ -102,11 +102,6 @@ def test_no_secret_in_evidence_observations_or_printed(secret_run: tuple[Path, P
         assert secret not in shown.stdout + shown.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the manifest's endpoints and config.base_urls keep the base URL as given: "
-    "runners/execution/runner.py (_manifest) and RunConfig.public must call redact_url",
-)
 def test_no_secret_in_the_manifest(secret_run: tuple[Path, Path]) -> None:
     _, folder = secret_run
     text = (folder / "manifest.json").read_text(encoding="utf-8")
@@ -276,11 +271,6 @@ def test_given_headers_are_secret_and_echoes_are_cut_out() -> None:
     assert exchange.body == f"<a href='/s?token={REDACTED}'>{REDACTED}</a>".encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SnapshotWriter._account (snapshots/writer.py) takes evidence_end from each "
-    "observation's own evidence only; the confirmation records written after it are cut",
-)
 def test_resume_keeps_the_evidence_of_confirmations(start_testbed, tmp_path: Path) -> None:
     testbed = start_testbed(rules=RuleBook((Rule(parts=("白纸",), action=Action.ZERO_RESULTS),)))
     out = tmp_path / "results"

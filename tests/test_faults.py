@@ -9,6 +9,7 @@ with the default number of attempts.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,15 @@ def test_faults_never_read_as_censorship(
     start_testbed, tmp_path: Path, faults: tuple[Fault, ...]
 ) -> None:
     testbed = start_testbed(
-        rules=RULES, fault_rate=0.3, faults=faults, seed=11, retry_after=0, slow_seconds=1.0
+        rules=RULES, fault_rate=0.3, faults=faults, seed=11, retry_after=0, slow_seconds=1.5
     )
     folder = run_probes(
         [write_list(tmp_path / "l.yaml", CENSORED + VISIBLE)],
         testbed.url,
         tmp_path / "r",
-        timeout=0.3,
+        # The deadline of a whole exchange: well under a slow answer, well over a loaded
+        # machine's loopback answer.
+        timeout=0.6,
         concurrency=8,
         control_every=25,
         max_attempts=RunConfig.model_fields["max_attempts"].default,
@@ -48,7 +51,7 @@ def test_faults_never_read_as_censorship(
     assert len(found) == len(CENSORED) + len(VISIBLE)
     for term_id, _ in VISIBLE:
         assert found[term_id]["verdict"] != "censored", found[term_id]
-    hits = 0
+    hits, lost = 0, Counter[str]()
     for term_id, signal in TRUTH.items():
         observation = found[term_id]
         if observation["verdict"] == "censored":
@@ -56,7 +59,8 @@ def test_faults_never_read_as_censorship(
             hits += 1
         else:
             assert observation["verdict"] == "error", observation
-    assert hits / len(TRUTH) >= 0.99, f"recall {hits}/{len(TRUTH)}"
+            lost[observation["error"]["kind"]] += 1
+    assert hits / len(TRUTH) >= 0.99, f"recall {hits}/{len(TRUTH)}, lost as {dict(lost)}"
     # The faults really happened, and retries were needed to get past them.
     assert sum(1 for entry in testbed.log if entry["answer"].startswith("fault:")) > 30
     assert any(o["attempts"] > 1 for o in found.values())

@@ -24,7 +24,7 @@ from runners.keywords.importers import (
     SourceError,
     import_bytes,
     import_file,
-    term_id,
+    term_ids,
 )
 from runners.keywords.lists import load_lists
 
@@ -70,6 +70,26 @@ def test_citizenlab_rules() -> None:
     }
     assert (report.entries, report.terms, report.combinations) == (10, 8, 5)
     assert report.encoding == "UTF-8"
+    ids = [term["id"] for term in data["terms"]]
+    assert ids[:5] + ids[7:] == [
+        "sitongqiao",
+        "baizhiyundong.shanghai",
+        "kangyi.xijinping",  # parts sorted: the id does not depend on their order
+        "dongtaiqingling",
+        "fengkong.huozai.wulumuqi",
+        "c-jiaocheng",
+    ]
+    # 64 and ６４ (NFKC: 64) would share an id: a short hash of the text tells them apart
+    assert all(re.fullmatch(r"64\.shijian-[0-9a-f]{4}", term) for term in ids[5:7])
+    assert ids[5] != ids[6]
+    assert report.warnings == [
+        (
+            11,
+            "'C++ 教程' has a + without spaces: taken as one literal "
+            "(write `a + b` for a combination)",
+        )
+    ]
+    assert "  line 11: 'C++ 教程' has a + without spaces" in "\n".join(report.summary())
 
 
 def test_duplicates_are_merged_and_counted() -> None:
@@ -97,12 +117,14 @@ def test_cdt_full_width_plus_and_extra_columns() -> None:
     options = ImportOptions(retrieved=DAY, source_url="https://example.org/cdt", licence="CC BY-NC")
     data, report = import_file(Format.CDT, FIXTURES / "cdt.csv", options)
     assert [(term.get("text") or term["all"], term.get("note")) for term in data["terms"]] == [
-        (
-            ["昆明", "PX"],
-            "english: Kunming + PX (paraxylene plant protest), first_seen: 2013-05-04",
-        ),
-        ("四通桥", "english: Sitong Bridge, first_seen: 2022-10-13"),
+        (["昆明", "PX"], "english: Kunming + PX (paraxylene plant protest)"),
+        ("四通桥", "english: Sitong Bridge"),
         ("白纸", "english: White paper"),
+    ]
+    assert [term.get("first_seen") for term in data["terms"]] == [
+        date(2013, 5, 4),
+        date(2022, 10, 13),
+        None,
     ]
     assert report.duplicates == [(4, 2)]  # PX＋昆明 is 昆明＋PX
     assert data["list"] == "cdt-cdt"
@@ -186,19 +208,46 @@ def test_ids_are_stable_unique_and_independent_of_order(tmp_path: Path) -> None:
 
 
 def test_two_imported_lists_load_together(tmp_path: Path) -> None:
-    """Ids depend on the list, so lists sharing terms and controls do not clash in one run."""
+    """Both lists hold 四通桥 (id sitongqiao): ids are per list, keys carry the list id."""
     one, _ = import_file(Format.CITIZENLAB_RULES, FIXTURES / "rules.txt", OPTIONS)
     two, _ = import_file(Format.LINES, FIXTURES / "lines-with-comments.txt", OPTIONS)
+    assert "sitongqiao" in {t["id"] for t in one["terms"]} & {t["id"] for t in two["terms"]}
     loaded = load_lists([dump(one, tmp_path / "one.yaml"), dump(two, tmp_path / "two.yaml")])
     assert [item.content.id for item in loaded] == ["citizenlab-rules-rules", "lines-with-comments"]
 
 
-def test_term_id_grows_past_a_taken_id() -> None:
-    short = term_id("t", "l", ("习近平",))
-    assert short.startswith("t-") and len(short) == 12
-    assert term_id("t", "l", ("抗议", "习近平")) == term_id("t", "l", ("习近平", "抗议"))
-    longer = term_id("t", "l", ("习近平",), taken={short})
-    assert longer != short and longer.startswith(short)
+def test_term_ids_are_pinyin_with_a_hash_only_for_ties() -> None:
+    terms = [("六四",), ("柳丝",), ("习近平",), ("抗议", "习近平"), ("🕯",), ("Tank Man",)]
+    ids = term_ids(terms)
+    assert ids[2:4] == ["xijinping", "kangyi.xijinping"]
+    assert ids[5] == "tank-man"
+    assert ids[0].startswith("liusi-") and ids[1].startswith("liusi-") and ids[0] != ids[1]
+    assert re.fullmatch(r"t-[0-9a-f]{4}", ids[4])  # nothing to spell: a hash
+    assert all(ID.match(term) for term in ids)
+    assert term_ids(reversed(terms)) == list(reversed(ids))  # the set decides, not the order
+    assert term_ids([("天气",)], prefix="control-") == ["control-tianqi"]
+    long = [("长" * 100,), ("长" * 100 + "城",)]  # the same first 60 characters of pinyin
+    assert [len(term) for term in term_ids(long)] == [65, 65]
+
+
+def test_rules_skip_comments_and_warn_about_a_glued_plus() -> None:
+    raw = "# Citizen Lab rules, baidu\n四通桥\n  # indented comment\n习近平+抗议\n白纸 + 上海\n"
+    data, report = import_bytes(Format.CITIZENLAB_RULES, raw.encode(), "r.txt", OPTIONS)
+    assert parts(data) == [("四通桥",), ("习近平+抗议",), ("白纸", "上海")]
+    assert [line for line, _ in report.warnings] == [4]
+    assert "taken as one literal" in report.warnings[0][1]
+    people = "Isolation,Sample\n彭+立发,彭立发\n".encode()
+    _, report = import_bytes(Format.CITIZENLAB_PEOPLE, people, "p.csv", OPTIONS)
+    assert [line for line, _ in report.warnings] == [2]
+
+
+def test_cdt_dates_are_data_in_any_common_form() -> None:
+    raw = "keyword,date,english\n四通桥,2022年10月13日,Sitong\n白纸,2022.11.27,\n白纸,2022-11-26,\n"
+    data, _ = import_bytes(Format.CDT, raw.encode(), "cdt.csv", OPTIONS)
+    assert [(t["text"], t.get("first_seen"), t.get("note")) for t in data["terms"]] == [
+        ("四通桥", date(2022, 10, 13), "english: Sitong"),
+        ("白纸", date(2022, 11, 26), None),  # merged: the earliest date
+    ]
 
 
 TEXT = "四通桥\n习近平 + 抗议\n动态清零\n"
@@ -242,6 +291,19 @@ def test_csv_with_bom_reads_its_header() -> None:
         (Format.CDT, "word,english\n白纸,White paper\n".encode(), 1, "`keyword`"),
         (Format.LINES, ("习近平\n" + "长" * 2001 + "\n").encode(), 2, "text:"),
         (Format.LINES, b"# only a comment\n\n", 1, "no keywords found"),
+        (Format.CITIZENLAB_RULES, b"# a comment\n# and another\n", 1, "no keywords found"),
+        (Format.LINES, b"\xef\xbb\xbf" + "四通桥\n白纸\n".encode() + b"\xe4\xb9\n", 3, "byte 0xe4"),
+        (Format.LINES, "四通桥\r白纸\r抗议\r".encode() + b"\xe4\xb9\r", 4, "as UTF-8"),
+        (Format.LINES, b"abc\rdef\r\n\xff\xfe\xfd ok\r", 3, "as GB18030 (byte 0xff)"),
+        (Format.LINES, "习近平\n四通\x00桥\n".encode(), 2, "control character U+0000"),
+        (Format.CDT, "keyword,first_seen\n四通桥,yesterday\n".encode(), 2, "'yesterday' is not"),
+        (
+            Format.CDT,
+            ("keyword,english\n白纸,x\n" + "长" * 200_000 + ",x\n").encode(),
+            3,
+            "a field longer than 131,072 characters",
+        ),
+        (Format.CITIZENLAB_PEOPLE, b"Isolation,Sample\n\xe5\xbd\xad,\x00\n", 2, "note: control"),
     ],
     ids=[
         "undecodable",
@@ -254,6 +316,14 @@ def test_csv_with_bom_reads_its_header() -> None:
         "cdt-no-header",
         "too-long",
         "empty",
+        "rules-only-comments",
+        "bom-utf8-byte-line",
+        "cr-line-endings",
+        "cr-lf-mixed-gb18030",
+        "nul-in-a-term",
+        "cdt-bad-date",
+        "csv-200kb-field",
+        "csv-nul",
     ],
 )
 def test_bad_source_names_file_and_line(fmt: Format, raw: bytes, line: int, words: str) -> None:
@@ -300,6 +370,21 @@ def test_cli_import_then_check(tmp_path: Path) -> None:
     second = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert [t["id"] for t in second["terms"]] == [t["id"] for t in first["terms"]]
     assert "controls" not in second
+
+
+def test_cli_creates_the_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "folder" / "rules.yaml"
+    args = [
+        "keywords",
+        "import",
+        "lines",
+        str(FIXTURES / "lines-with-comments.txt"),
+        "-o",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert load_lists([out])[0].content.id == "lines-with-comments"
 
 
 def test_cli_error_names_file_and_line(tmp_path: Path) -> None:

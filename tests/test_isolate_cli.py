@@ -184,6 +184,7 @@ def test_snapshot_isolations_reuse_the_triggers_found(start_testbed, tmp_path: P
   - {id: b, all: [上海, 习近平, 抗议], category: test}
   - {id: c, text: 回忆六四那天天安门广场前的坦克车, category: test}
   - {id: d, all: [习近平说, 抗议活动], category: test}
+  - {id: e, text: 昨天习近平在北京说到抗议的事情, category: test}
 """,
     )
     before = queries_sent(testbed)
@@ -194,19 +195,24 @@ def test_snapshot_isolations_reuse_the_triggers_found(start_testbed, tmp_path: P
         "b": ("习近平", "抗议"),
         "c": ("六四", "天安门", "坦克"),
         "d": ("习近平", "抗议"),
+        "e": ("习近平", "抗议"),
     }
-    assert records["a"]["queries"] > 5 and records["c"]["queries"] > 5
+    # a declares its parts: one query per part (each dropped in turn), the combination itself
+    # being censored already (its observation).
+    assert records["a"]["queries"] == 3 and records["a"]["declared"]
+    assert records["c"]["queries"] > 5 and not records["c"]["declared"]
     # The trigger found for a is asked first for b and d, and censors them: one query each.
-    assert records["b"]["queries"] == records["d"]["queries"] == 1
-    assert [records[key]["reused"] for key in "abcd"] == [False, True, False, True]
+    assert records["b"]["queries"] == records["d"]["queries"] == records["e"]["queries"] == 1
+    assert [records[key]["reused"] for key in "abcde"] == [False, True, False, True, True]
     assert sum(record["queries"] for record in written) == queries_sent(testbed) - before
-    # A later pass takes them from isolations.jsonl, as found at another time: a hit is checked
-    # again (one query per part, two per part's ends): 1 + 3 * 2 queries.
+    assert {record["judged"] for record in written} == {"notice"}
+    # A later pass takes them from isolations.jsonl, as found at another time: a text (e) that
+    # holds one is checked again (one query per part, two per part's ends): 1 + 3 * 2 queries.
     (folder / ISOLATIONS).write_text(
         "".join(
             json.dumps(record, ensure_ascii=False) + "\n"
             for record in written
-            if record["key"].split("/")[1] != "d"
+            if record["key"].split("/")[1] != "e"
         ),
         encoding="utf-8",
     )
@@ -280,11 +286,21 @@ def test_queries_longer_than_the_platform_takes_are_never_sent(start_testbed) ->
         async with Prober(ShortQueries(base_url=testbed.url), config) as prober:
             return await isolate_text(text, prober)
 
-    with pytest.raises(IsolationError, match="takes at most 12") as raised:
-        asyncio.run(run("昨天习近平在北京说到抗议的事情"))
-    assert raised.value.kind == "too_long" and raised.value.calls == 0
-    assert queries_sent(testbed) == 0
+    # Longer texts are isolated by windows of 12 characters.
+    result = asyncio.run(run("昨天习近平在北京说到抗议的事情"))
+    assert result.trigger == ("习近平", "抗议")
+    assert result.queries == queries_sent(testbed)
+    assert max(len(entry["query"]) for entry in testbed.log) <= 12
     assert asyncio.run(run("习近平说抗议")).trigger == ("习近平", "抗议")
+    # Parts further apart than a window: pairs of chunks of 5 characters (12, less a space).
+    result = asyncio.run(run("习近平今天在北京大学说了很多话然后抗议"))
+    assert result.trigger == ("习近平", "抗议")
+    assert max(len(entry["query"]) for entry in testbed.log) <= 12
+    # Parts in three chunks: no query that fits can hold them all.
+    with pytest.raises(IsolationError, match="three chunks or more") as raised:
+        asyncio.run(run("六四今天在北京大学说天安门很多话然后坦克"))
+    assert raised.value.kind == "spread"
+    assert max(len(entry["query"]) for entry in testbed.log) <= 12
 
 
 def test_snapshot_records_errors_and_budget(start_testbed, tmp_path: Path) -> None:
@@ -296,9 +312,9 @@ def test_snapshot_records_errors_and_budget(start_testbed, tmp_path: Path) -> No
   - {id: combo, all: [习近平, 抗议], category: test}
 """,
     )
-    (record,) = asyncio.run(isolate_snapshot(folder, config, budget=2))
-    assert record["trigger"] is None and "budget is 2" in record["error"]
-    assert record["queries"] == 2
+    (record,) = asyncio.run(isolate_snapshot(folder, config, budget=1))
+    assert record["trigger"] is None and "budget is 1" in record["error"]
+    assert record["queries"] == 1
 
 
 def test_registered_command_runs_as_a_subprocess(start_testbed) -> None:
@@ -395,3 +411,104 @@ def test_isolation_through_real_adapters(start_testbed, personality: str, platfo
     assert result["trigger"] == ["习近平", "抗议"]
     assert result["signal"] in {"notice", "partial_notice", "zero_results"}
     assert result["queries"] == queries_sent(testbed)
+
+
+def test_the_testbed_reads_queries_of_any_length_by_get_and_post(start_testbed) -> None:
+    """5,000 Chinese characters are about 45,000 bytes of request line, past aiohttp's 8,190."""
+    import httpx
+
+    testbed = start_testbed(rules=RULES)
+    long = "天气很好" * 1250 + "习近平抗议"
+    answer = httpx.get(f"{testbed.url}/search", params={"q": long}, timeout=10)
+    assert answer.status_code == 200 and 'class="notice"' in answer.text
+    posted = httpx.post(f"{testbed.url}/search", data={"q": long}, timeout=10)
+    assert posted.status_code == 200 and 'class="notice"' in posted.text
+    assert [entry["method"] for entry in testbed.log] == ["GET", "POST"]
+    assert all(entry["query"] == long for entry in testbed.log)
+    baidu = start_testbed(rules=RULES, personality="baidu")
+    refused = httpx.post(f"{baidu.url}/s", data={"wd": "习近平抗议"}, timeout=10)
+    assert refused.status_code == 404  # Baidu's search is a GET: a form is not read
+
+
+def test_a_text_of_five_thousand_characters_is_isolated(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES)
+    text = "今天天气很好适合出门" * 250 + "回忆六四那天" + "大家一起吃牛肉面" * 200 + "坦克天安门"
+    assert len(text) > 4000
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", text)
+    assert code == 0, output
+    assert json.loads(output)["trigger"] == ["六四", "坦克", "天安门"]
+
+
+def test_silent_censorship_is_judged_inside_the_truism(start_testbed) -> None:
+    """On the testbed's index a long odd fragment finds nothing by itself: read as a silent
+    signal, it would pass for the rule. Inside the truism, it finds results: not censored."""
+    rules = RuleBook((Rule(parts=("白纸", "抗议"), action=Action.ZERO_RESULTS),))
+    testbed = start_testbed(rules=rules, index=True)
+    text = "昨天白纸运动里有人说到抗议的事情"
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--json", text)
+    assert code == 0, output
+    result = json.loads(output)
+    assert result["trigger"] == ["白纸", "抗议"]
+    assert (result["signal"], result["judged"]) == ("zero_results", "truism")
+    asked = [entry["query"] for entry in testbed.log]
+    assert result["queries"] == len(asked)
+    assert asked[0] == text and asked[1] == "的"  # the text, then the truism alone, once
+    assert asked.count("的") == 1
+    assert all(query.endswith(" OR 的") for query in asked[2:])
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, text)
+    assert "judged: inside the platform's truism (exact)" in output
+
+
+def test_notice_based_isolations_say_so(start_testbed) -> None:
+    testbed = start_testbed(rules=RULES, index=True)
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "昨天习近平说到抗议")
+    assert code == 0, output
+    assert "judged: by the platform's notice (exact)" in output
+    assert not any(" OR " in entry["query"] for entry in testbed.log)
+
+
+def test_progress_is_told_of_every_query(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    folder, config = probed_snapshot(
+        testbed,
+        tmp_path,
+        """\
+  - {id: long, text: 今天我们讨论六四天安门坦克的事情, category: test}
+  - {id: combo, all: [习近平, 抗议, 北京], category: test}
+""",
+    )
+    told: list[tuple[str, int, int | None]] = []
+    written = asyncio.run(
+        isolate_snapshot(folder, config, 50, progress=lambda *seen: told.append(seen))
+    )
+    for record in written:
+        mine = [(queries, budget) for key, queries, budget in told if key == record["key"]]
+        assert mine == [(n, 50) for n in range(1, record["queries"] + 1)]
+
+
+def test_declared_parts_are_trimmed_when_asked(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    folder, config = probed_snapshot(
+        testbed, tmp_path, "  - {id: d, all: [习近平说, 北京, 抗议活动], category: test}\n"
+    )
+    (plain,) = asyncio.run(isolate_snapshot(folder, config))
+    assert plain["trigger"] == ["习近平说", "抗议活动"] and plain["queries"] == 3
+    assert plain["declared"]
+    (folder / ISOLATIONS).unlink()
+    (trimmed,) = asyncio.run(isolate_snapshot(folder, config, trim=True))
+    assert trimmed["trigger"] == ["习近平", "抗议"] and not trimmed["declared"]
+
+
+def test_priors_files_are_read_and_bad_ones_named(start_testbed, tmp_path: Path) -> None:
+    testbed = start_testbed(rules=RULES)
+    rules = tmp_path / "rules.txt"
+    rules.write_text("习近平 + 抗议\n六四\n", encoding="utf-8")
+    text = "昨天习近平在北京说到抗议的事情"
+    args = ("-p", "testbed", "--base-url", testbed.url, "--json", "--priors", str(rules))
+    code, output = isolate(*args, text)
+    assert code == 0, output
+    assert json.loads(output)["trigger"] == ["习近平", "抗议"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("list: x\nterms: [{id: 1}]\n", encoding="utf-8")
+    code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--priors", str(bad), text)
+    assert code == 1 and "bad.yaml" in output

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import REPO
 
-from runners.isolation.search import BudgetExceeded, Isolation, Query, isolate, isolate_async
+from runners.isolation.search import BudgetExceeded, Isolation, Parts, isolate, isolate_async
 
 Rule = tuple[str, ...]
 
 
-def _load_baseline() -> Callable[[str, Callable[[Sequence[str]], bool]], Query | None]:
+def _load_baseline() -> Callable[[str, Callable[[Sequence[str]], bool]], Parts | None]:
     path = REPO / "benchmarks" / "xiong_knockel.py"
     spec = importlib.util.spec_from_file_location("xiong_knockel", path)
     assert spec is not None and spec.loader is not None
@@ -34,7 +34,7 @@ class Platform:
 
     def __init__(self, *rules: Rule) -> None:
         self.rules = rules
-        self.queries: list[Query] = []
+        self.queries: list[Parts] = []
 
     def __call__(self, fragments: Sequence[str]) -> bool:
         self.queries.append(tuple(fragments))
@@ -49,7 +49,7 @@ def essential(rule: Rule) -> frozenset[str]:
     return frozenset(p for p in rule if not any(p != q and p in q for q in rule))
 
 
-def one_step_smaller(trigger: Query) -> list[Query]:
+def one_step_smaller(trigger: Parts) -> list[Parts]:
     """The trigger less one part, and with one part shorter by a character at either end."""
     dropped = [trigger[:i] + trigger[i + 1 :] for i in range(len(trigger))]
     shortened = [
@@ -88,7 +88,7 @@ ARTICLE = (
     ],
     ids=["1 part", "2 parts", "3 parts", "4 parts"],
 )
-def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: Query) -> None:
+def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: Parts) -> None:
     platform = Platform(rule)
     result = isolate(ARTICLE, platform)
     assert result.trigger == trigger
@@ -115,7 +115,7 @@ def test_isolates_rules_of_one_to_four_parts_left_to_right(rule: Rule, trigger: 
         ("天安门广场上的坦克人照片", ("天安门广场上的坦克人照片",), ("天安门广场上的坦克人照片",)),
     ],
 )
-def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Query) -> None:
+def test_overlapping_repeated_and_nested_parts(text: str, rule: Rule, trigger: Parts) -> None:
     platform = Platform(rule)
     result = isolate(text, platform)
     assert result.trigger == trigger
@@ -310,5 +310,67 @@ def test_earlier_triggers_of_other_rules_keep_the_trigger_exact(
     result = isolate(text, platform, earlier=[earlier] if earlier else [])
     if not any(all(p in text for p in rule) for rule in rules):
         assert result.trigger is None
+        return
+    assert_exact(result, text, platform)
+
+
+# -- priors and windows ----------------------------------------------------------------------
+
+from runners.isolation.priors import Priors  # noqa: E402
+from runners.isolation.windows import Spread, isolate_windows, windows  # noqa: E402
+
+PRIORS = Priors.from_rules(
+    [("法轮功",), ("习近平", "镇压"), ("你", "你的"), ("中国人",), ("不了",)]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(censored_texts())
+def test_priors_never_change_the_trigger_only_the_queries(case: tuple[str, list[Rule]]) -> None:
+    text, rules = case
+    platform = Platform(*rules)
+    result = isolate(text, platform, priors=PRIORS)
+    if not any(all(p in text for p in rule) for rule in rules):
+        assert result == Isolation(None, 1)
+        return
+    assert_exact(result, text, platform)
+    assert all(fragment and fragment in text for query in platform.queries for fragment in query)
+
+
+def test_priors_that_know_the_rule_save_queries_and_learn() -> None:
+    blind = isolate(ARTICLE, Platform(("集中营", "新疆")))
+    informed = isolate(ARTICLE, Platform(("集中营", "新疆")), priors=Priors.from_rules([("新疆",)]))
+    assert informed.trigger == blind.trigger == ("新疆", "集中营")
+    assert informed.calls < blind.calls
+    learnt = PRIORS.copy()
+    learnt.learn(("新疆", "集中营"))
+    assert learnt.parts["集中营"] > PRIORS.parts["集中营"] == 0
+    assert isolate(ARTICLE, Platform(("集中营", "新疆")), priors=learnt).calls < blind.calls
+
+
+def test_windows_cover_the_text_by_halves() -> None:
+    assert windows(5, 8) == [(0, 5)]
+    assert windows(20, 8) == [(0, 8), (4, 12), (8, 16), (12, 20)]
+    assert windows(21, 8)[-1] == (13, 21)
+
+
+@settings(max_examples=150, deadline=None)
+@given(censored_texts(), st.integers(9, 30))
+def test_windows_give_the_exact_trigger_or_say_the_parts_are_spread(
+    case: tuple[str, list[Rule]], limit: int
+) -> None:
+    text, rules = case
+    platform = Platform(*rules)
+
+    async def oracle(fragments: Sequence[str]) -> bool:
+        return platform(fragments)
+
+    try:
+        result = asyncio.run(isolate_windows(text, oracle, limit=limit, priors=PRIORS))
+    except Spread:
+        assert len(text) > limit
+        return
+    if result.trigger is None:  # only a short text is asked whole
+        assert len(text) <= limit and not platform.censors((text,))
         return
     assert_exact(result, text, platform)

@@ -108,7 +108,7 @@ MALFORMED = [
         "duplicate-key",
         HEAD + "terms:\n  - id: a\n    id: b\n    text: x\n    category: c\n",
         6,
-        "",
+        "terms[0].id",
         "appears twice",
     ),
     ("not-a-mapping", "- just\n- a list\n", 1, "", "mapping"),
@@ -150,26 +150,17 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert "UTF-8" in caught.value.errors[0].message
 
 
-def test_duplicate_ids_across_lists(tmp_path: Path) -> None:
-    first = write(
-        tmp_path,
-        "one",
-        "list: one\ndescription: d\nlanguage: zh\nterms:\n  - {id: a, text: x, category: c}\n",
-    )
-    second = write(
-        tmp_path,
-        "two",
-        "list: one\ndescription: d\nlanguage: zh\nterms:\n  - {id: a, text: y, category: c}\n",
-    )
+def test_one_list_id_twice_is_refused_but_term_ids_are_per_list(tmp_path: Path) -> None:
+    """Probe keys are list/term/variant/platform/vantage: only a list id may not repeat."""
+    body = "description: d\nlanguage: zh\nterms:\n  - {id: a, text: x, category: c}\n"
+    first = write(tmp_path, "one", "list: one\n" + body)
+    second = write(tmp_path, "two", "list: one\n" + body)
+    third = write(tmp_path, "three", "list: three\n" + body)
     with pytest.raises(KeywordListsInvalid) as caught:
         load_lists([first, second])
     messages = [str(error) for error in caught.value.errors]
-    assert any(
-        m.startswith(f"{second}:1: field 'list'") and "also used by" in m for m in messages
-    ), messages
-    assert any(m.startswith(f"{second}:5: field 'id'") and "across lists" in m for m in messages), (
-        messages
-    )
+    assert messages == [f"{second}:1: field 'list': list id 'one' also used by {first}"]
+    assert [item.content.id for item in load_lists([first, third])] == ["one", "three"]
 
 
 def test_every_problem_in_every_file_is_reported(tmp_path: Path) -> None:

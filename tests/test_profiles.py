@@ -135,7 +135,8 @@ def test_retention_never_deletes_unfinished_runs(tmp_path: Path) -> None:
         folder = profile.output_dir / f"p1-2026110{number}T000000Z-000000"
         folder.mkdir(parents=True)
         (folder / "manifest.json").write_text(
-            f'{{"status": "{status}", "started_at": "2026-11-0{number}T00:00:00Z"}}'
+            f'{{"status": "{status}", "started_at": "2026-11-0{number}T00:00:00Z",'
+            ' "profile": "p1"}'
         )
     deleted = apply_retention(profile)
     assert [folder.name[:12] for folder in deleted] == ["p1-20261101T"]
@@ -154,3 +155,27 @@ def test_cli_run_profile_reports_profile_errors(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "field 'cadense': unknown field" in result.output
     assert "field 'cadence': required field is missing" in result.output
+
+
+def test_retention_only_touches_its_own_profile(start_testbed, tmp_path: Path) -> None:
+    """Profiles `cn` and `cn-core` share one folder: `cn`'s keep_last never sees `cn-core`."""
+    testbed = start_testbed()
+    write_list(tmp_path / "list.yaml", [("a", "词语一")])
+    (tmp_path / "headers.txt").write_text("X-Test: 1\n", encoding="utf-8")
+    paths = {}
+    for name in ("cn", "cn-core"):
+        text = GOOD.replace("name: p1", f"name: {name}").replace("keep_last: 2", "keep_last: 1")
+        paths[name] = tmp_path / f"{name}.yaml"
+        paths[name].write_text(text.replace("URL", testbed.url), encoding="utf-8")
+    # A snapshot named like a `cn` run that no profile wrote (no `profile` in its manifest).
+    stranger = tmp_path / "out" / "cn-20200101T000000Z-abcdef"
+    stranger.mkdir(parents=True)
+    (stranger / "manifest.json").write_text('{"status": "complete"}', encoding="utf-8")
+    core = [run_profile(paths["cn-core"]).run_id for _ in range(2)]
+    cn = [run_profile(paths["cn"]).run_id for _ in range(3)]
+    left = {folder.name for folder in (tmp_path / "out").iterdir() if folder.is_dir()}
+    assert left == {core[-1], cn[-1], stranger.name}
+    for name, ids in (("cn", cn), ("cn-core", core)):
+        runs = profile_runs(load_profile(paths[name]))
+        assert [folder.name for folder, _ in runs] == ids[-1:]
+        assert runs[0][1]["profile"] == name

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
+import socketserver
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -34,8 +36,11 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def render(page: Path, work: Path, height: int = 2400) -> tuple[str, Path]:
-    """The DOM after loading ``page`` and a screenshot of it, from one headless Chromium run."""
+def render(
+    page: Path, work: Path, height: int = 2400, virtual_time: int | None = None
+) -> tuple[str, Path]:
+    """The DOM after loading ``page`` and a screenshot of it, from one headless Chromium run
+    (with ``virtual_time`` ms of virtual time for timers, lazy frames and network to go)."""
     assert CHROMIUM is not None
     shot = work / f"{page.stem}.png"
     done = subprocess.run(
@@ -52,6 +57,7 @@ def render(page: Path, work: Path, height: int = 2400) -> tuple[str, Path]:
             f"--user-data-dir={work / 'profile'}",
             f"--screenshot={shot}",
             f"--window-size=1280,{height}",
+            *([f"--virtual-time-budget={virtual_time}"] if virtual_time else []),
             "--dump-dom",
             page.resolve().as_uri(),
         ],
@@ -105,9 +111,11 @@ def test_page_holds_every_section_and_needs_nothing_else(demo: Path, report: Pat
     assert '<span lang="zh" class="trigger">白纸运动</span>' in page
     change = diff_snapshots(resolve_snapshot("previous", demo), latest)
     assert page.count("kind kind-newly_censored") == len(change.of_kind(ChangeKind.NEWLY_CENSORED))
-    # Every saved response is embedded: HTML in a sandboxed frame, anything else as text.
-    embedded = page.count("<iframe sandbox") + page.count("<pre>")
-    assert embedded == sum(1 for o in censored if o["evidence"])
+    # Every saved response is embedded: HTML inert in a sandboxed frame and as source text,
+    # anything else as text.
+    saved = sum(1 for o in censored if o["evidence"])
+    assert page.count("<summary>saved response (") == page.count("<pre>") == saved
+    assert page.count('<iframe sandbox="" ') == page.count("<summary>source as text</summary>")
 
 
 def test_png_charts_for_papers(report: Path) -> None:
@@ -124,6 +132,33 @@ def test_a_lone_snapshot_without_observations_still_makes_a_page(tmp_path: Path)
     assert page.count("No probe observations to draw.") == 2
     assert "Only one snapshot: nothing to compare yet." in page
     assert not (tmp_path / "png" / "heatmap.png").exists()
+
+
+def test_confidence_is_shown_and_suspected_changes_are_listed_apart(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    soft = {"signal": "soft", "count": 3}
+    write_snapshot(
+        results,
+        "a",
+        "2026-10-01T08:00:00.000Z",
+        [probe("quiet", "visible", count=50), probe("loud", "visible", count=80)],
+    )
+    write_snapshot(
+        results,
+        "b",
+        "2026-10-02T08:00:00.000Z",
+        [probe("quiet", "censored", **soft), probe("loud", "censored", signal="notice")],
+    )
+    page = write_report(results, tmp_path / "report.html").read_text(encoding="utf-8")
+    changes = page[page.index('<section id="changes">') : page.index('<section id="censored">')]
+    main, apart = changes.split("Listed apart: 1 suspected or unstable")
+    assert "kind-newly_censored" in main and "词loud" in main and "词quiet" not in main
+    assert "suspected (newly censored)" in apart and "词quiet" in apart
+    assert 'class="badge suspected"' in apart
+    censored = page[page.index('<section id="censored">') :]
+    rows = {row.split("</td>")[0]: row for row in censored.split("<tr><td>")[1:]}
+    assert '<span class="suspected-text">suspected</span>' in rows["quiet"]
+    assert "<td>confirmed</td>" in rows["loud"]
 
 
 @needs_chromium
@@ -143,41 +178,68 @@ def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     assert pixels_of(drawn, STATE_COLOURS["visible"]) > 5000
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    paths: list[str] = []
+class _Counter(socketserver.BaseRequestHandler):
+    """Counts every TCP connection (a preconnect opens one and sends nothing) and every
+    request line; answers 404."""
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        self.paths.append(self.path)
-        self.send_response(404)
-        self.end_headers()
+    connections: list[float] = []
+    requests: list[str] = []
 
-    def log_message(self, *args: object) -> None:
-        pass
+    def handle(self) -> None:
+        self.connections.append(time.monotonic())
+        self.request.settimeout(2)
+        try:
+            head = self.request.recv(4096)
+        except OSError:
+            return
+        if head:
+            self.requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            self.request.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
 
 
 @pytest.fixture
-def recorder() -> Iterator[tuple[str, list[str]]]:
-    """A loopback HTTP server that records every path asked of it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    _Recorder.paths = []
+def counter() -> Iterator[tuple[str, type[_Counter]]]:
+    """A loopback server that counts the connections and requests made to it."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Counter)
+    server.daemon_threads = True
+    _Counter.connections, _Counter.requests = [], []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.paths
+    yield f"127.0.0.1:{server.server_address[1]}", _Counter
     server.shutdown()
     server.server_close()
 
 
-@needs_chromium
-def test_saved_pages_fetch_nothing_when_opened(
-    tmp_path: Path, recorder: tuple[str, list[str]]
+def _hostile_page(host: str) -> bytes:
+    """A saved page that reaches out every way a page can, around a platform's notice."""
+    url = f"http://{host}"
+    return f"""<!DOCTYPE html><html><head>
+<link rel=preconnect href={url}>
+<link rel=dns-prefetch href=//{host}>
+<link rel=prefetch href={url}/prefetch>
+<link rel=stylesheet href={url}/style.css>
+<meta http-equiv=refresh content="0;url={url}/refresh">
+<base href={url}/base/>
+<style>@import url({url}/import.css); body {{ background: url({url}/bg.png) }}</style>
+<script src={url}/script.js></script>
+</head><body>
+<img src={url}/img.png srcset="{url}/srcset.png 2x">
+<picture><source srcset={url}/source.png><img src={url}/picture.png></picture>
+<iframe src={url}/frame></iframe><object data={url}/object></object><embed src={url}/embed>
+<video poster={url}/poster.png src={url}/video></video><audio src={url}/audio autoplay></audio>
+<svg><image href={url}/svg.png width=10 height=10 /></svg>
+<script>fetch("{url}/fetch"); new Image().src = "{url}/script-img";</script>
+<div style="background-image: url({url}/inline.png)">
+<p class=notice>根据相关法律法规和政策，搜索结果未予显示。</p></div>
+<a href={url}/link ping={url}/ping>link</a>
+<form action={url}/form><input type=image src={url}/input.png></form>
+</body></html>""".encode()
+
+
+def _report_with_evidence(
+    results: Path, body: bytes, content_type: str = "text/html; charset=utf-8"
 ) -> None:
-    base, asked = recorder
-    results = tmp_path / "results"
     folder = write_snapshot(results, "run", "2026-10-01T08:00:00.000Z", [])
-    body = (
-        f'<html><head><link rel="stylesheet" href="{base}/style.css"></head><body>'
-        f'<img src="{base}/logo.png"><p>根据相关法律法规和政策，搜索结果未予显示。</p></body></html>'
-    ).encode()
     exchange = Exchange(
         "GET",
         "https://weibo.example/search?q=x",
@@ -185,7 +247,7 @@ def test_saved_pages_fetch_nothing_when_opened(
         200,
         "OK",
         "HTTP/1.1",
-        [("Content-Type", "text/html; charset=utf-8")],
+        [("Content-Type", content_type)],
         body,
     )
     writer = EvidenceWriter(folder / "evidence.warc.gz")
@@ -197,17 +259,90 @@ def test_saved_pages_fetch_nothing_when_opened(
     (folder / "observations.jsonl").write_text(
         json.dumps(censored, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+def test_saved_pages_are_rebuilt_without_anything_that_fetches(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    _report_with_evidence(results, _hostile_page("127.0.0.1:9"))
+    page = write_report(results, tmp_path / "report.html").read_text(encoding="utf-8")
+    frames = re.findall(r'<iframe ([^>]*)srcdoc="([^"]*)"', page)
+    assert len(frames) == 1
+    attributes, srcdoc = frames[0]
+    assert 'sandbox=""' in attributes and "allow-" not in attributes
+    document = html.unescape(srcdoc)
+    assert "default-src 'none'" in document
+    assert "根据相关法律法规和政策" in document  # what the page says is still shown
+    saved = document.split("<body>", 1)[1]
+    for gone in ("127.0.0.1:9", "<link", "<img", "<script", "<iframe", "<base", "<meta", "url("):
+        assert gone not in saved
+    # Its source is there as text, escaped: no tag of it is live in the report.
+    assert "&lt;link rel=preconnect" in page and "<link" not in page
+
+
+@needs_chromium
+def test_opening_the_evidence_makes_no_connection(
+    tmp_path: Path, counter: tuple[str, type[_Counter]]
+) -> None:
+    """Headless Chromium opens the report with every evidence expanded: not one connection."""
+    host, seen = counter
+    results = tmp_path / "results"
+    _report_with_evidence(results, _hostile_page(host))
     page = write_report(results, tmp_path / "report.html")
     opened = tmp_path / "opened.html"
-    opened.write_text(page.read_text().replace("<details>", "<details open>"), encoding="utf-8")
-    dom, _ = render(opened, tmp_path)
-    assert "<iframe" in dom
-    assert asked == []
-    # The same page without its Content-Security-Policy does fetch: the test can see a leak.
-    leaky = tmp_path / "leaky.html"
-    leaky.write_text(
-        re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", opened.read_text()),
-        encoding="utf-8",
+    opened.write_text(
+        page.read_text(encoding="utf-8").replace("<details>", "<details open>"), encoding="utf-8"
     )
-    render(leaky, tmp_path)
-    assert "/logo.png" in asked
+    dom, shot = render(opened, tmp_path, virtual_time=5000)
+    assert dom.count("<iframe") == 1 and dom.count("<details open") == 2
+    time.sleep(1)
+    assert seen.connections == [] and seen.requests == []
+    # The same saved page opened as a page of its own connects at once: the test sees leaks.
+    raw = tmp_path / "raw.html"
+    raw.write_bytes(_hostile_page(host))
+    render(raw, tmp_path, virtual_time=5000)
+    time.sleep(1)
+    assert seen.connections and any("/img.png" in line for line in seen.requests)
+
+
+def test_a_count_from_zero_is_not_a_percentage(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_snapshot(
+        results,
+        "a",
+        "2026-10-01T08:00:00.000Z",
+        [
+            probe("empty", "visible", count=0),
+            probe("lifted", "censored", signal="notice", count=0),
+            probe("grew", "visible", count=1000),
+        ],
+    )
+    write_snapshot(
+        results,
+        "b",
+        "2026-10-02T08:00:00.000Z",
+        [
+            probe("empty", "visible", count=246130),
+            probe("lifted", "visible", count=246130),
+            probe("grew", "visible", count=1600),
+        ],
+    )
+    page = write_report(results, tmp_path / "report.html").read_text(encoding="utf-8")
+    changes = page[page.index('<section id="changes">') : page.index('<section id="platforms">')]
+    assert "0 → 246,130" in changes and "+60%" in changes
+    assert "24613000" not in changes and "%" not in changes.replace("+60%", "")
+    result = diff_snapshots(results / "a", results / "b")
+    empty = next(c for c in result.changes if "/empty/" in c.key)
+    assert empty.kind == ChangeKind.COUNT_SHIFT and empty.shift is None
+
+
+def test_a_bad_charset_or_a_corrupt_record_does_not_stop_the_report(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    # The platform declared a codec that is no text encoding.
+    _report_with_evidence(results, "<p>根据相关法律法规</p>".encode(), "text/html; charset=idna")
+    warc = results / "run" / "evidence.warc.gz"
+    page = write_report(results, tmp_path / "idna.html").read_text(encoding="utf-8")
+    assert "根据相关法律法规" in html.unescape(page)
+    for corrupt in (b"not a WARC at all", b"garbage" * 10):
+        warc.write_bytes(corrupt)
+        page = write_report(results, tmp_path / "corrupt.html").read_text(encoding="utf-8")
+        assert re.search(r"saved response unreadable: [^<]*evidence\.warc\.gz", page)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from support import REPO, cli, manifest, observations, run_on_testbed, write_list
 from warcio.archiveiterator import ArchiveIterator
 
@@ -177,3 +178,155 @@ def test_sigterm_interrupts_cleanly_and_resume_completes(start_testbed, tmp_path
     assert all(o["controls"]["closing"] > o["controls"]["opening"] for o in done)
     assert cli("run", "--resume", "term", "--out", out).returncode == 0
     assert len(observations(out / "term")) == len(TERMS)
+
+
+def test_two_resumes_at_once_one_is_refused(start_testbed, tmp_path: Path) -> None:
+    """Two `--resume` of one killed run start together: one writes it, the other is refused."""
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS[:120])
+    out = tmp_path / "results"
+    jsonl = out / "twice" / "observations.jsonl"
+    first = _start(
+        [
+            "run",
+            str(keyword_list),
+            "--platform",
+            "testbed",
+            "--base-url",
+            testbed.url,
+            "--rate",
+            "40",
+            "--run-id",
+            "twice",
+            "--out",
+            str(out),
+        ]
+    )
+    assert _kill_after(first, jsonl, 10, time.monotonic() + 60)
+    before = len(testbed.log)
+    resumes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "runners.cli", "run", "--resume", "twice", "--out", str(out)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [process.communicate(timeout=120) for process in resumes]
+    codes = sorted(process.returncode for process in resumes)
+    assert codes == [0, 1], ended
+    refused = next(
+        err for process, (_, err) in zip(resumes, ended, strict=True) if process.returncode == 1
+    )
+    assert "another censorprobe process" in refused and "is writing this run" in refused
+    keys = [o["key"] for o in observations(out / "twice")]
+    assert len(keys) == len(set(keys)) == 120
+    assert manifest(out / "twice")["status"] == "complete"
+    controls = {"天气", "牛肉面", "足球"}
+    sent = [entry["query"] for entry in testbed.log[before:] if entry["query"] not in controls]
+    assert sent and len(sent) == len(set(sent)), "the refused resume sent probes too"
+
+
+def _seed_where_first_asks_fault(query: str, asks: int, rate: float) -> int:
+    """A testbed seed whose dice give ``query`` a fault on each of its first ``asks`` asks."""
+    from testbed import Fault, TestbedConfig
+    from testbed.server import Testbed
+
+    for seed in range(10_000):
+        dice = Testbed(TestbedConfig(fault_rate=rate, faults=(Fault.SERVER_ERROR,), seed=seed))
+        if all(dice._roll_fault(query) for _ in range(asks)):
+            return seed
+    raise AssertionError("no seed found")
+
+
+def test_a_probe_between_retries_at_ctrl_c_is_not_written_and_resume_asks_it(
+    start_testbed, tmp_path: Path
+) -> None:
+    from testbed import Fault
+
+    terms = [("flaky", "不稳定"), *TERMS[:30]]
+    seed = _seed_where_first_asks_fault("不稳定", 2, 0.5)
+    testbed = start_testbed(fault_rate=0.5, faults=(Fault.SERVER_ERROR,), seed=seed)
+    keyword_list = write_list(tmp_path / "list.yaml", terms)
+    out = tmp_path / "results"
+    args = ["run", str(keyword_list), "--platform", "testbed", "--base-url", testbed.url]
+    args += ["--rate", "0", "--backoff", "1", "--control-every", "5", "--run-id", "cut"]
+    process = _start([*args, "--out", str(out)])
+    deadline = time.monotonic() + 60
+    while not any(e["query"] == "不稳定" for e in testbed.log) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGINT)  # the flaky probe now waits for its second attempt
+    assert process.wait(timeout=60) == 130
+    folder = out / "cut"
+    assert manifest(folder)["status"] == "interrupted"
+    written = observations(folder)
+    assert "t/flaky/original/testbed/local" not in {o["key"] for o in written}
+    for observation in written:  # no error written with attempts left
+        if observation["verdict"] == "error" and observation["error"]["kind"] == "http_status":
+            assert observation["attempts"] == 5, observation
+    asked_before = len(testbed.log)
+
+    assert cli("run", "--resume", "cut", "--out", out, "--max-error-share", "1").returncode == 0
+    keys = [o["key"] for o in observations(folder)]
+    assert len(keys) == len(set(keys)) == len(terms)
+    assert any(e["query"] == "不稳定" for e in testbed.log[asked_before:]), "not asked again"
+
+
+def _mount_tmpfs(path: Path, size: str) -> None:
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.strip()}")
+
+
+def test_full_disk_stops_at_once_and_resumes_once_there_is_room(
+    start_testbed, tmp_path: Path
+) -> None:
+    testbed = start_testbed(rules=RULES)
+    keyword_list = write_list(tmp_path / "list.yaml", TERMS)
+    disk = tmp_path / "disk"
+    _mount_tmpfs(disk, "160k")
+    try:
+        out = disk / "results"
+        failed = run_on_testbed(
+            keyword_list, testbed.url, out, "--run-id", "full", "--control-every", "5"
+        )
+        assert failed.returncode == 4, failed.stderr
+        assert "No space left on device" in failed.stderr
+        assert "--resume full" in failed.stderr and "Traceback" not in failed.stderr
+        folder = out / "full"
+        # The writer's reserve (.reserve) leaves room to mark the run interrupted.
+        assert "(marked interrupted)" in failed.stderr
+        assert manifest(folder)["status"] == "interrupted"
+        written = observations(folder, controls=True)
+        probes_sent = [e for e in testbed.log if e["query"] not in {"天气", "牛肉面", "足球"}]
+        # Stopped at once: no request after the failed write (the last change to a file of
+        # the snapshot); unwritten are only the probes in flight and those answered but
+        # waiting for their window's closing check, where the full plan is 240.
+        failed_at = max(path.stat().st_mtime for path in folder.iterdir())
+        assert [e for e in testbed.log if e["t"] > failed_at + 1.0] == []
+        assert len(written) < len(TERMS)
+        assert len(probes_sent) - len(observations(folder)) <= 40
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        resumed = cli("run", "--resume", "full", "--out", out)
+        assert resumed.returncode == 0, resumed.stderr
+        found = observations(folder, controls=True)
+        keys = [o["key"] for o in found if o["role"] == "probe"]
+        assert len(keys) == len(set(keys)) == len(TERMS)
+        assert manifest(folder)["status"] == "complete"
+        assert not (folder / ".reserve").exists()
+        warc = folder / "evidence.warc.gz"
+        for observation in found:
+            stored = read_exchange(warc, observation["evidence"]["offset"])
+            assert stored.key == observation["key"]
+        with warc.open("rb") as stream:
+            records = [record.rec_type for record in ArchiveIterator(stream)]
+        assert records.count("response") == len(found)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

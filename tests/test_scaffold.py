@@ -1,17 +1,18 @@
-"""``censorprobe adapters new``: the scaffold writes an adapter that passes the contract kit."""
+"""``censorprobe adapters new``: the scaffold writes an adapter that passes the whole contract kit."""
 
 from __future__ import annotations
 
-import importlib.util
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from adapter_kit import case_problems, coverage_problems, run_case
 from typer.testing import CliRunner
 
-from probes import Adapter, Query, adapters
+from probes import adapters
 from probes.fingerprints import load_fingerprints
 from probes.scaffold import ScaffoldError, scaffold
 from runners.cli.adapters import app
@@ -19,39 +20,51 @@ from runners.cli.adapters import app
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _load(module_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> type[Adapter]:
-    """Import a generated module as ``probes.<name>`` (its imports are relative)."""
-    spec = importlib.util.spec_from_file_location(f"probes.{name}", module_path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    found = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, Adapter) and value is not Adapter
-    ]
-    assert len(found) == 1
-    return found[0]
+def _checkout(tmp_path: Path) -> Path:
+    """A censorprobe checkout as a contributor has one: the package, its recordings, its
+    pytest settings (the recordings linked, not copied)."""
+    root = tmp_path / "checkout"
+    shutil.copytree(REPO / "probes", root / "probes", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", root)
+    fixtures = root / "tests" / "fixtures"
+    fixtures.mkdir(parents=True)
+    for folder in sorted((REPO / "tests" / "fixtures").iterdir()):
+        (fixtures / folder.name).symlink_to(folder, target_is_directory=True)
+    return root
 
 
-def test_a_scaffolded_adapter_passes_the_kit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    made = scaffold("new_site", tmp_path)
-    cls = _load(made.module, "new_site", monkeypatch)
-    assert (cls.name, cls.__name__) == ("new_site", "NewSiteAdapter")
-    assert coverage_problems(cls) == []
-    for case in cls.cases:
-        assert (made.fixtures / case.fixture).is_file()
-        assert case_problems(case, run_case(cls, case, made.fixtures)) == [], case.fixture
-    request = cls(base_url="http://127.0.0.1:9/x").request(Query("六四 天安门"))
-    assert (
-        str(request.url)
-        == "http://127.0.0.1:9/x/search?q=%E5%85%AD%E5%9B%9B+%E5%A4%A9%E5%AE%89%E9%97%A8"
-    )
-    assert load_fingerprints(made.fingerprints).rows == ()
-    assert (made.fixtures / "SOURCES.md").is_file()
+def test_a_scaffolded_adapter_passes_the_whole_kit(tmp_path: Path) -> None:
+    """``censorprobe adapters new`` then ``pytest --censorprobe-adapter``, as a contributor runs
+    them in a checkout: every test of the kit runs over the new adapter and passes."""
+    root = _checkout(tmp_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(REPO)])}
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    env.pop("PYTEST_ADDOPTS", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", *args], capture_output=True, text=True, cwd=root, env=env,
+            timeout=300,
+        )  # fmt: skip
+
+    made = run("runners.cli", "adapters", "new", "new_site")
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (root / "probes" / "platforms" / "new_site.py").is_file()
+    kit = run("pytest", "-rA", "-p", "no:cacheprovider", "--censorprobe-adapter", "new_site")
+    output = kit.stdout + kit.stderr
+    assert kit.returncode == 0, output
+    ran = re.findall(r"^PASSED \S*::TestAdapterContract::(\w+)\[(.*)\]$", output, re.MULTILINE)
+    assert {test for test, _ in ran} == {
+        "test_case",
+        "test_cases_cover_visible_error_and_each_silent_signal",
+        "test_fixture_folder_holds_every_case_and_its_sources",
+        "test_request_is_pure_and_aimed_at_base_url",
+        "test_a_page_from_another_site_is_a_parse_error",
+        "test_classify_survives_anything",
+    }
+    assert all("new_site" in ids for _, ids in ran)
+    assert re.search(r"\b10 passed\b", output), output
+    assert load_fingerprints(root / "probes" / "fingerprints" / "new_site.yaml").rows == ()
 
 
 def test_the_scaffold_is_lint_clean(tmp_path: Path) -> None:
@@ -93,10 +106,11 @@ def test_the_scaffold_refuses_a_taken_name_and_overwrites_nothing(tmp_path: Path
 
 
 def test_cli_new_writes_the_files(tmp_path: Path) -> None:
-    (tmp_path / "probes").mkdir()
+    (tmp_path / "probes" / "platforms").mkdir(parents=True)
     result = CliRunner().invoke(app, ["new", "fresh_site", "--root", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "probes" / "fresh_site.py").is_file()
+    assert "pytest --censorprobe-adapter fresh_site" in " ".join(result.output.split())
+    assert (tmp_path / "probes" / "platforms" / "fresh_site.py").is_file()
     assert (tmp_path / "probes" / "fingerprints" / "fresh_site.yaml").is_file()
     assert (tmp_path / "tests" / "fixtures" / "fresh_site" / "results.synthetic.html").is_file()
 
@@ -111,7 +125,7 @@ def test_cli_new_writes_the_files(tmp_path: Path) -> None:
 )
 def test_cli_new_refuses(tmp_path: Path, name: str, checkout: bool, message: str) -> None:
     if checkout:
-        (tmp_path / "probes").mkdir()
+        (tmp_path / "probes" / "platforms").mkdir(parents=True)
     before = sorted(tmp_path.rglob("*"))
     result = CliRunner().invoke(app, ["new", name, "--root", str(tmp_path)])
     assert result.exit_code != 0

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import httpx
-from adapter_kit import FIXTURES, fixture_bytes
 
 from probes import Adapter, ErrorKind, Outcome, Query, Signal, Verdict
+from probes.kit.checks import fixture_bytes
 from probes.platforms.baidu import BaiduAdapter
 from probes.platforms.bing import BingAdapter, BingCnAdapter
 from probes.platforms.duckduckgo import DuckDuckGoAdapter
 from probes.platforms.wikipedia import WikipediaEnAdapter, WikipediaZhAdapter
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _classify(

@@ -62,3 +62,51 @@ def test_corrupt_lines_are_reported_with_file_and_line_but_a_torn_tail_is_not(
         f"{path}:3: not a JSON object",
     ]
     assert corrupt_lines([good / OBSERVATIONS]) == []
+
+
+def test_a_damaged_warc_record_is_named_by_evidence_and_shown_by_the_report(
+    start_testbed, tmp_path: Path
+) -> None:
+    from support import cli, observations, run_probes, write_list
+
+    from snapshots.report import build_report
+    from testbed import Action, Rule, RuleBook
+
+    testbed = start_testbed(rules=RuleBook((Rule(parts=("四通桥",), action=Action.NOTICE),)))
+    keyword_list = write_list(tmp_path / "l.yaml", [("bridge", "四通桥"), ("plain", "天气")])
+    results = tmp_path / "results"
+    folder = run_probes([keyword_list], testbed.url, results)
+    bridge = next(o for o in observations(folder) if o["term"]["id"] == "bridge")
+    warc = folder / "evidence.warc.gz"
+    damaged = bytearray(warc.read_bytes())
+    start = bridge["evidence"]["offset"] + 30
+    damaged[start : start + 40] = bytes(40)
+    warc.write_bytes(bytes(damaged))
+
+    shown = cli("evidence", folder.name, bridge["key"], "--results", results)
+    assert shown.returncode == 1
+    assert f"{warc}: no readable record at offset {bridge['evidence']['offset']}" in (
+        shown.stderr + shown.stdout
+    )
+    assert "Traceback" not in shown.stderr
+    page = build_report(results).html
+    assert "saved response unreadable" in page and "四通桥" in page
+
+
+def test_diff_timeline_and_report_name_a_corrupt_line(tmp_path: Path) -> None:
+    from support import cli
+
+    results = tmp_path / "results"
+    good, bad = _two_runs(results)
+    path = bad / OBSERVATIONS
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[0], "{not json\n", *lines[1:]]), encoding="utf-8")
+    named = f"{path}:2: not JSON"
+    for args in (
+        ("diff", "good", "bad"),
+        ("timeline",),
+        ("report", "--out", tmp_path / "report.html"),
+    ):
+        shown = cli(*args, "--results", results)
+        assert shown.returncode in (0, 3), (args, shown.stderr)
+        assert f"warning: skipped {named}" in shown.stderr.replace("\n", ""), (args, shown.stderr)

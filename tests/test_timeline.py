@@ -12,6 +12,7 @@ import pytest
 import typer
 from snapshot_maker import control, probe, write_snapshot
 from typer.testing import CliRunner
+from wide_console import wide  # noqa: F401 (a fixture)
 
 from runners.cli.results import timeline_command
 from snapshots import KeyTimeline, timeline
@@ -69,8 +70,11 @@ def test_flips_first_and_last_censored_and_current_state(results: Path) -> None:
     assert steady.flips == 0
     assert steady.first_censored == datetime(2026, 10, 1, 8, 0, 1)
     assert steady.last_censored == datetime(2026, 10, 4, 8, 0, 1)
-    assert steady.strip == "NNSN"
+    assert steady.strip == "NNsN"  # the soft answer nobody confirmed is lower case
+    assert [p.confidence for p in steady.points] == ["confirmed"] * 2 + ["suspected", "confirmed"]
     assert steady.observations == 4 and steady.category == "leaders"
+    assert steady.query == "词steady" and not steady.unstable
+    assert flipper.unstable  # censored one day, visible another: no run says what it is
 
     late = entries[LATE]
     assert late.current.state == "error" and late.current.error_kind == "captcha"
@@ -96,11 +100,14 @@ def _invoke(*args: str | Path) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+@pytest.mark.usefixtures("wide")
 def test_cli_formats(results: Path) -> None:
     code, out = _invoke("--results", results, "--format", "json")
     assert code == 0
     data = {entry["key"]: entry for entry in json.loads(out)}
-    assert data[FLIPPER]["flips"] == 2
+    assert data[FLIPPER]["flips"] == 2 and data[FLIPPER]["unstable"]
+    assert data[STEADY]["current_confidence"] == "confirmed"
+    assert data[STEADY]["points"][2]["confidence"] == "suspected"
     assert data[FLIPPER]["first_censored"] == "2026-10-02T08:00:00.000Z"
     assert [p["verdict"] for p in data[FLIPPER]["points"]][:2] == ["visible", "censored"]
 
@@ -108,6 +115,7 @@ def test_cli_formats(results: Path) -> None:
     rows = {row["key"]: row for row in csv.DictReader(io.StringIO(out))}
     assert code == 0 and set(rows) == {FLIPPER, STEADY, LATE}
     assert rows[FLIPPER]["flips"] == "1" and rows[FLIPPER]["strip"] == "Nx."
+    assert rows[FLIPPER]["unstable"] == "False"  # one flip since the 2nd
     assert rows[LATE]["first_censored"] == ""
 
     code, out = _invoke("--results", results, "--platform", "weibo", "-t", "flipper")
@@ -115,3 +123,20 @@ def test_cli_formats(results: Path) -> None:
 
     assert _invoke("--results", results / "none")[0] == 1
     assert _invoke("--results", results, "--format", "json", "-p", "none")[1].split() == ["[", "]"]
+
+
+@pytest.mark.usefixtures("wide")
+def test_query_text_list_filter_and_since_without_seconds(results: Path) -> None:
+    code, out = _invoke("--results", results, "--since", "2026-10-03T08:00")
+    assert code == 0
+    row = next(line for line in out.splitlines() if FLIPPER in line)
+    assert "词flipper" in row
+    code, out = _invoke("--results", results, "--since", "2026-10-04 08:00", "--format", "json")
+    assert code == 0 and {e["observations"] for e in json.loads(out)} == {1}
+    code, out = _invoke("--results", results, "--since", "2026-10-04T08:00:01", "--format", "csv")
+    assert code == 0 and {row["key"] for row in csv.DictReader(io.StringIO(out))} == {STEADY, LATE}
+    assert _invoke("--results", results, "--since", "04/10/2026")[0] == 2  # refused, not guessed
+    code, out = _invoke("--results", results, "--list", "t", "--format", "json")
+    assert len(json.loads(out)) == 3
+    code, out = _invoke("--results", results, "-l", "other", "--format", "json")
+    assert json.loads(out) == []

@@ -65,8 +65,8 @@ class _Bing(Adapter):
     fingerprint_files = ("bing",)
 
     @classmethod
-    def fixture_dir(cls) -> Path:
-        return super().fixture_dir().parent / "bing"
+    def fixture_dir(cls, root: Path) -> Path:
+        return root / "bing"
 
     def request(self, query: Query) -> httpx.Request:
         return httpx.Request("GET", f"{self.base_url}/search", params={"q": query.text})

@@ -47,8 +47,8 @@ class _Wikipedia(Adapter):
     max_query_length = 300
 
     @classmethod
-    def fixture_dir(cls) -> Path:
-        return super().fixture_dir().parent / "wikipedia"
+    def fixture_dir(cls, root: Path) -> Path:
+        return root / "wikipedia"
 
     def request(self, query: Query) -> httpx.Request:
         params = {
@@ -62,10 +62,6 @@ class _Wikipedia(Adapter):
         return httpx.Request("GET", f"{self.base_url}/w/api.php", params=params)
 
     def _classify(self, query: Query, response: httpx.Response) -> Outcome:
-        if response.status_code == 429:
-            return Outcome.failed(
-                ErrorKind.RATE_LIMITED, "HTTP 429", retry_after=_retry_after(response, None)
-            )
         data = _json(response.content)
         error = data.get("error") if isinstance(data, dict) else None
         if isinstance(error, dict) and isinstance(error.get("code"), str):

@@ -1,37 +1,46 @@
-"""The command line: the only layer that imports typer and rich."""
+"""The command line: the only layer that imports typer and rich.
+
+Each command lives in its own module, and a module is imported only when its command runs:
+``censorprobe diff --help`` does not load the HTTP stack, the testbed or pypinyin. ``app``
+(the whole command line, for ``censorprobe --help`` and the tests) is built on first use.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+import sys
+from typing import Annotated, Any
 
 import typer
 
-from runners.cli import adapters, keywords
-from runners.cli import keyword_import as _keyword_import  # noqa: F401 - registers `keywords import`
-from runners.cli.demo import demo_command
-from runners.cli.distributed import dispatch_command, worker_command
-from runners.cli.evidence import evidence_command
-from runners.cli.isolate import isolate_command
-from runners.cli.results import diff_command, export_command, report_command, timeline_command
-from runners.cli.run import run_command
-from runners.cli.schedule import (
-    daemon_command,
-    merge_command,
-    run_profile_command,
-    schedule_command,
-)
-from runners.cli.serve import testbed_command
+from runners.cli.help_style import PlainHelpGroup
 from snapshots.format import TOOL
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "GROUPS", "app", "build_app", "main"]
 
-app = typer.Typer(
-    name="censorprobe",
-    help="Keyword censorship probes: which platforms hide which terms, how, from where, since when.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: Command -> (module, function), in the order ``--help`` lists them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("runners.cli.run", "run_command"),
+    "demo": ("runners.cli.demo", "demo_command"),
+    "testbed": ("runners.cli.serve", "testbed_command"),
+    "isolate": ("runners.cli.isolate", "isolate_command"),
+    "diff": ("runners.cli.results", "diff_command"),
+    "timeline": ("runners.cli.results", "timeline_command"),
+    "export": ("runners.cli.export", "export_command"),
+    "report": ("runners.cli.results", "report_command"),
+    "dispatch": ("runners.cli.distributed", "dispatch_command"),
+    "worker": ("runners.cli.distributed", "worker_command"),
+    "run-profile": ("runners.cli.schedule", "run_profile_command"),
+    "schedule": ("runners.cli.schedule", "schedule_command"),
+    "daemon": ("runners.cli.schedule", "daemon_command"),
+    "merge": ("runners.cli.schedule", "merge_command"),
+}
+#: Command group -> the modules that define its commands (the first holds its ``app``).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "keywords": ("runners.cli.keywords", "runners.cli.keyword_import"),
+    "adapters": ("runners.cli.adapters",),
+    "evidence": ("runners.cli.evidence",),
+}
 
 
 def _print_version(wanted: bool) -> None:
@@ -40,7 +49,6 @@ def _print_version(wanted: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _options(
     version: Annotated[
         bool,
@@ -52,31 +60,38 @@ def _options(
     """Keyword censorship probes: which platforms hide which terms, how, from where, since when."""
 
 
-app.command("run")(run_command)
-app.command("demo")(demo_command)
-app.command("testbed")(testbed_command)
-app.command("evidence")(evidence_command)
-app.command("isolate")(isolate_command)
-app.command("diff")(diff_command)
-app.command("timeline")(timeline_command)
-app.command("export")(export_command)
-app.command("report")(report_command)
-app.command("dispatch")(dispatch_command)
-app.command("worker")(worker_command)
-app.command("run-profile")(run_profile_command)
-app.command("schedule")(schedule_command)
-app.command("daemon")(daemon_command)
-app.command("merge")(merge_command)
-app.add_typer(keywords.app, name="keywords")
-app.add_typer(adapters.app, name="adapters")
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command line with every command, or with only the command (or group) ``only``."""
+    built = typer.Typer(
+        name="censorprobe",
+        cls=PlainHelpGroup,
+        help="Keyword censorship probes: which platforms hide which terms, how, from where, "
+        "since when.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback()(_options)
+    for name, (module, function) in COMMANDS.items():
+        if only in (None, name):
+            built.command(name)(getattr(importlib.import_module(module), function))
+    for name, modules in GROUPS.items():
+        if only in (None, name):
+            group = [importlib.import_module(module) for module in modules][0]
+            built.add_typer(group.app, name=name)
+    return built
 
 
-@adapters.app.callback(invoke_without_command=True)
-def _adapters_default(context: typer.Context) -> None:
-    """List the platform adapters, or start a new one (`adapters new NAME`)."""
-    if context.invoked_subcommand is None:
-        adapters.list_adapters()
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        whole = build_app()
+        globals()["app"] = whole
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    """The entry point: import only the command asked for (all of them for ``--help``)."""
+    words = [word for word in sys.argv[1:] if not word.startswith("-")]
+    wanted = words[0] if words and (words[0] in COMMANDS or words[0] in GROUPS) else None
+    build_app(wanted)()

@@ -11,11 +11,18 @@ from rich.table import Table
 from probes import Adapter, Query, adapters
 from probes.scaffold import ScaffoldError, scaffold
 from runners.cli.display import console
-from runners.cli.run import fail
+from runners.cli.exits import fail
 
 __all__ = ["app", "list_adapters"]
 
 app = typer.Typer(help="List the platform adapters, or start a new one.")
+
+
+@app.callback(invoke_without_command=True)
+def _adapters_default(context: typer.Context) -> None:
+    """List the platform adapters, or start a new one (`adapters new NAME`)."""
+    if context.invoked_subcommand is None:
+        list_adapters()
 
 
 def _endpoint(cls: type[Adapter]) -> str:
@@ -64,9 +71,10 @@ def new_command(
     ] = Path(),
 ) -> None:
     """Scaffold an adapter NAME: module, fingerprint file, starter fixtures and cases."""
-    if not (root / "probes").is_dir():
+    if not (root / "probes" / "platforms").is_dir():
         raise fail(
-            f"{root.resolve()} is not a censorprobe checkout (no probes/ folder); see --root"
+            f"{root.resolve()} is not a censorprobe checkout (no probes/platforms/ folder); "
+            "see --root"
         )
     try:
         made = scaffold(name, root, taken=adapters())
@@ -75,6 +83,7 @@ def new_command(
     for path in made.files:
         console.print(f"wrote {path}")
     console.print(
-        f"Next: point {made.class_name} at the real endpoint, record pages into "
-        f"{made.fixtures}, and follow docs/add-a-platform.md."
+        f"Next: `pytest --censorprobe-adapter {name}` runs the contract kit over it; point "
+        f"{made.class_name} at the real endpoint, record pages into {made.fixtures}, and "
+        "follow docs/add-a-platform.md."
     )

@@ -10,19 +10,21 @@ from typing import Annotated
 import typer
 
 from runners.cli.display import console, print_summary
+from runners.cli.exits import fail
+from runners.cli.options import RunResultsFolder
 from runners.cli.results import print_diff, write_report
-from runners.cli.run import fail, run_plan
+from runners.cli.run import run_plan
 from runners.isolation.driver import isolate_snapshot
 from runners.plan.config import RunConfig
 from runners.plan.planner import make_plan
 from snapshots.diff import diff_snapshots
-from testbed import TestbedConfig, load_rules, serve_in_thread
+from snapshots.format import Key
 
 _REPO_KEYWORDS = Path(__file__).resolve().parents[2] / "keywords" / "demo.yaml"
 
 
 def demo_command(
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     keyword_list: Annotated[
         Path, typer.Option("--list", help="Keyword list to probe.")
     ] = _REPO_KEYWORDS,
@@ -31,6 +33,8 @@ def demo_command(
     ] = Path("report.html"),
 ) -> None:
     """Start the testbed on loopback, probe the demo list at epoch 1 and 2, diff, and report."""
+    from testbed import TestbedConfig, load_rules, serve_in_thread  # the server only when run
+
     if not keyword_list.exists():
         raise fail(
             f"{keyword_list} not found: run the demo from a censorprobe checkout or give --list"
@@ -70,6 +74,7 @@ def _isolate(folder: Path, config: RunConfig) -> None:
     records = asyncio.run(isolate_snapshot(folder, config))
     console.print("what triggers the censorship of each combination or long text (epoch 2):")
     for record in records:
-        term = record["key"].split("/")[1]
+        key = Key.parse(record["key"])
+        term = key.term if key else record["key"]
         found = " + ".join(record["trigger"]) if record["trigger"] else record["error"]
         console.print(f"  {term}: {found} ({record['queries']} queries)")

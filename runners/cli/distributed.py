@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import os
 import signal
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from runners.cli.display import err_console, print_summary, progress_hook
-from runners.cli.run import (
-    EXIT_INTERRUPTED,
-    SETUP_ERRORS,
-    base_urls_of,
-    fail,
-    probes_done,
-    setup_failure,
+from runners.cli.display import err_console, print_summary, watch_run
+from runners.cli.exits import EXIT_INTERRUPTED, fail
+from runners.cli.options import (
+    Backoff,
+    Concurrency,
+    MaxAttempts,
+    MaxBody,
+    RunResultsFolder,
+    Timeout,
+    config_from_options,
 )
-from runners.plan.config import RunConfig, read_headers
+from runners.cli.run import SETUP_ERRORS, probes_done, setup_failure
+from runners.execution.prober import run_pacing
+from runners.plan.config import read_headers
 from runners.plan.planner import make_plan
 from snapshots.format import read_manifest, run_dir
 
@@ -64,10 +69,11 @@ def dispatch_command(
         ),
     ] = None,
     burst: Annotated[int | None, typer.Option(help="Burst size per platform and vantage.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Probes in flight per batch.")] = 4,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per probe, retries included.")] = 5,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
-    backoff: Annotated[float, typer.Option(help="First retry back-off in seconds.")] = 1.0,
+    concurrency: Concurrency = None,
+    max_attempts: MaxAttempts = None,
+    timeout: Timeout = None,
+    max_body: MaxBody = None,
+    backoff: Backoff = None,
     batch_size: Annotated[
         int, typer.Option(help="Probes per batch; each batch is judged by its own controls.")
     ] = 25,
@@ -78,7 +84,7 @@ def dispatch_command(
     no_evidence: Annotated[
         bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
     ] = False,
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     run_id: Annotated[str | None, typer.Option(help="Name the run.")] = None,
     resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
 ) -> None:
@@ -87,9 +93,20 @@ def dispatch_command(
     from runners.distributed.coordinator import dispatch
 
     try:
+        options: dict[str, Any] = {
+            "base_urls": base_url,
+            "rate": rate,
+            "burst": burst,
+            "concurrency": concurrency,
+            "max_attempts": max_attempts,
+            "timeout": timeout,
+            "max_body_bytes": max_body,
+            "backoff": backoff,
+            "evidence": False if no_evidence else None,
+        }
         if resume:
             manifest = read_manifest(run_dir(out, resume))
-            config = RunConfig.from_manifest(manifest["config"])
+            config = config_from_options(options, manifest["config"])
             vantages = list(manifest.get("vantages") or [])
         else:
             if not lists or not platform or not vantage:
@@ -99,19 +116,12 @@ def dispatch_command(
                     name.strip() for value in vantage for name in value.split(",") if name.strip()
                 )
             )
-            config = RunConfig(
+            options.update(
                 lists=[path.resolve() for path in lists],
                 platforms=platform,
-                base_urls=base_urls_of(base_url or [], platform),
                 vantage=",".join(vantages),
-                rate=rate,
-                burst=burst,
-                concurrency=concurrency,
-                max_attempts=max_attempts,
-                timeout=timeout,
-                backoff=backoff,
-                evidence=not no_evidence,
             )
+            config = config_from_options(options)
         plan = make_plan(config)
         stopping = {"stop": False}
 
@@ -120,8 +130,11 @@ def dispatch_command(
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)
-        total = plan.total() * len(vantages) - (probes_done(out, resume) if resume else 0)
-        with progress_hook(max(total, 0), "dispatching") as hook:
+        done = probes_done(out, resume) if resume else Counter[str]()
+        with watch_run("dispatching") as view:
+            for name, planned in plan.totals().items():
+                rate = run_pacing(plan.adapters[name], config)[0] * len(vantages)
+                view.begin(name, max(planned * len(vantages) - done[name], 0), rate)
             result = dispatch(
                 plan,
                 vantages,
@@ -130,7 +143,7 @@ def dispatch_command(
                 resume=bool(resume),
                 deadline=deadline,
                 batch_size=batch_size,
-                on_observation=hook,
+                watcher=view,
                 should_stop=lambda: stopping["stop"],
             )
     except SETUP_ERRORS as exc:

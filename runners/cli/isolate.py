@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,13 +15,58 @@ import typer
 
 from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
-from runners.cli.run import fail
+from runners.cli.display import err_console
+from runners.cli.exits import fail
+from runners.cli.options import Backoff, MaxAttempts, MaxBody, Timeout, config_from_options
 from runners.execution.prober import Prober
-from runners.isolation.driver import IsolationError, IsolationResult, isolate_text, read_known
+from runners.isolation.driver import (
+    IsolationError,
+    IsolationResult,
+    isolate_text,
+    read_known,
+    read_priors,
+)
 from runners.isolation.search import BudgetExceeded
-from runners.plan.config import RunConfig
 
-__all__ = ["isolate_command"]
+__all__ = ["isolate_command", "isolation_progress"]
+
+Tell = Callable[[str, int, int | None], None]
+_PLAIN_EVERY_SECONDS = 10.0
+
+
+@contextmanager
+def isolation_progress(*, plain: bool) -> Iterator[Tell]:
+    """``tell(what, queries, budget)``: a status line on a terminal (stderr), else with
+    ``plain`` a line on stderr at most every ten seconds; stdout is left alone (``--json``)."""
+    if err_console.is_terminal:
+        with err_console.status("isolating") as status:
+
+            def update(what: str, queries: int, budget: int | None) -> None:
+                status.update(f"isolating {what}: {_counted(queries, budget)}")
+
+            yield update
+        return
+    last = time.monotonic()
+
+    def line(what: str, queries: int, budget: int | None) -> None:
+        nonlocal last
+        if plain and time.monotonic() - last >= _PLAIN_EVERY_SECONDS:
+            last = time.monotonic()
+            print(f"isolating {what}: {_counted(queries, budget)}", file=sys.stderr, flush=True)
+
+    yield line
+
+
+def _counted(queries: int, budget: int | None) -> str:
+    sent = f"{queries} quer{'y' if queries == 1 else 'ies'} sent"
+    return f"{sent}, {budget - queries} left of the budget of {budget}" if budget else sent
+
+
+_JUDGED = {
+    "notice": "by the platform's notice (exact)",
+    "truism": "inside the platform's truism (exact)",
+    "suspected": "by empty answers, no truism known (an empty answer may be a rare string)",
+}
 
 
 def _text_of(text: str | None, file: Path | None) -> str:
@@ -50,11 +99,10 @@ def isolate_command(
     rate: Annotated[
         float | None, typer.Option(help="Requests/s (0 = unpaced, loopback only).")
     ] = None,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per query, retries included.")] = 5,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
-    backoff: Annotated[
-        float, typer.Option(help="First retry back-off in seconds (doubles).")
-    ] = 1.0,
+    max_attempts: MaxAttempts = None,
+    timeout: Timeout = None,
+    max_body: MaxBody = None,
+    backoff: Backoff = None,
     known_file: Annotated[
         Path | None,
         typer.Option(
@@ -63,33 +111,60 @@ def isolate_command(
             "tried first, and one that censors the text is checked to be still minimal.",
         ),
     ] = None,
+    priors_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--priors",
+            help="Rule lists that say which strings are likely parts (repeatable): Citizen Lab "
+            "rules (.txt, ' + ' between parts), keyword lists (.yaml), isolations (.jsonl). "
+            "They change which queries are asked, never the trigger found.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Isolate the keywords of TEXT that --platform censors, one real query at a time."""
+    """Isolate the keywords of TEXT that --platform censors, one real query at a time.
+
+    A text longer than the platform takes is isolated by windows. Progress (queries sent,
+    budget left) shows on stderr on a terminal.
+    """
     text = _text_of(text, file)
     try:
         known = read_known(known_file, platform) if known_file else []
-        config = RunConfig(
-            lists=[],
-            platforms=[platform],
-            base_urls={platform: base_url} if base_url else {},
-            rate=rate,
-            max_attempts=max_attempts,
-            timeout=timeout,
-            backoff=backoff,
-            evidence=False,
+        priors = read_priors(
+            [*(priors_files or ()), *([known_file] if known_file else [])], platform
+        )
+        config = config_from_options(
+            {
+                "lists": [],
+                "platforms": [platform],
+                "base_urls": [base_url] if base_url else None,
+                "rate": rate,
+                "max_attempts": max_attempts,
+                "timeout": timeout,
+                "max_body_bytes": max_body,
+                "backoff": backoff,
+                "evidence": False,
+            }
         )
         adapter = get_adapter(platform)(base_url=base_url)
         adapter.check_ready()
     except (AdapterConfigError, UnknownAdapterError, ValueError) as exc:
         raise fail(str(exc)) from None
 
-    async def main() -> IsolationResult:
+    async def main(tell: Tell) -> IsolationResult:
         async with Prober(adapter, config, keep_exchanges=False) as prober:
-            return await isolate_text(text, prober, budget=budget, earlier=known)
+            return await isolate_text(
+                text,
+                prober,
+                budget=budget,
+                earlier=known,
+                priors=priors,
+                progress=lambda queries, most: tell(f"{len(text)} characters", queries, most),
+            )
 
     try:
-        result = asyncio.run(main())
+        with isolation_progress(plain=not as_json) as tell:
+            result = asyncio.run(main(tell))
     except IsolationError as exc:
         raise fail(f"{exc}; no trigger was found") from None
     except BudgetExceeded as exc:
@@ -104,3 +179,4 @@ def isolate_command(
         print(f"trigger: {' + '.join(result.trigger)}{reused}")
         print(f"signal: {result.signal}")
         print(f"queries: {result.queries}")
+        print(f"judged: {_JUDGED[result.judged.value]}")

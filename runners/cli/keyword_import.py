@@ -10,8 +10,8 @@ import typer
 import yaml
 
 from runners.cli.display import console
+from runners.cli.exits import fail
 from runners.cli.keywords import app
-from runners.cli.run import fail
 from runners.keywords.importers import Format, ImportOptions, SourceError, import_file
 
 __all__ = ["import_command"]
@@ -47,8 +47,11 @@ def import_command(
         bool, typer.Option("--controls/--no-controls", help="Add benign control terms.")
     ] = True,
 ) -> None:
-    """Import a published list: citizenlab-rules, citizenlab-people, cdt (China Digital Times
-    CSV) or lines (one term a line). Duplicates are merged; ids stay the same on re-import."""
+    """Import a published list. FORMAT: citizenlab-rules (one rule a line, ` + ` joins parts,
+    # comments skipped), citizenlab-people (CSV, header `Isolation` and optional `Sample`), cdt
+    (China Digital Times CSV, header `keyword`, optional `first_seen` or `date`, other columns
+    kept as the note) or lines (one term a line). Duplicates are merged; ids are the terms'
+    pinyin and stay the same on re-import. See keywords/README.md."""
     options = ImportOptions(
         list_id=list_id,
         category=category,
@@ -66,6 +69,7 @@ def import_command(
         prefix = "" if isinstance(exc, SourceError) else "invalid option: "
         raise fail(f"{prefix}{exc}") from None
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("w", encoding="utf-8") as out:
             yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
     except OSError as exc:

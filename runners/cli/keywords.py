@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from probes.registry import UnknownAdapterError, get_adapter
 from runners.cli.display import console
-from runners.cli.run import fail
-from runners.keywords.lists import KeywordListsInvalid, load_lists
+from runners.cli.exits import fail
+from runners.keywords.lists import KeywordListsInvalid, load_lists, printable
 from runners.keywords.variants import expand
 from runners.plan.planner import check_query_lengths
 
@@ -40,8 +41,20 @@ def check(
         raise fail(f"{len(exc.errors)} problem(s):\n{exc}") from None
     for item in loaded:
         content = item.content
+        controls = f"{len(content.controls)} controls" if content.controls else "no controls"
         console.print(
-            f"ok {item.path}: list {content.id}, {len(content.terms)} terms, {len(content.controls)} controls"
+            printable(f"ok {item.path}: list {content.id}, {len(content.terms)} terms, {controls}"),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not any(item.content.controls for item in loaded):
+        console.print(
+            "warning: no list here has controls, so a run of these lists alone is refused: add a "
+            "`controls:` section (benign terms that must stay visible; see keywords/README.md)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -58,18 +71,20 @@ def show(
     except KeywordListsInvalid as exc:
         raise fail(str(exc)) from None
     content = item.content
-    table = Table(title=f"{content.id} — {content.description}")
+    table = Table(title=Text(printable(f"{content.id} — {content.description}")))
     for column in ("id", "query", "category", "variant" if variants else "variants", "note"):
         table.add_column(column)
+
+    def row(*cells: str) -> None:
+        table.add_row(*(Text(printable(cell)) for cell in cells))
+
     for term in content.terms:
         names = term.variants or content.variants
         if variants:
             for name, parts in expand(term.parts, names):
-                table.add_row(term.id, " + ".join(parts), term.category, name, term.note or "")
+                row(term.id, " + ".join(parts), term.category, name, term.note or "")
         else:
-            table.add_row(
-                term.id, " + ".join(term.parts), term.category, ", ".join(names), term.note or ""
-            )
+            row(term.id, " + ".join(term.parts), term.category, ", ".join(names), term.note or "")
     for control in content.controls:
-        table.add_row(control.id, control.text, "control", "", control.note or "")
+        row(control.id, control.text, "control", "", control.note or "")
     console.print(table)

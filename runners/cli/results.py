@@ -1,4 +1,4 @@
-"""``censorprobe diff | timeline | export | report``: the researcher's side of the results."""
+"""``censorprobe diff | timeline | report``: the researcher's side of the results."""
 
 from __future__ import annotations
 
@@ -12,27 +12,44 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from runners.cli.display import console
-from runners.cli.run import fail
+from runners.cli.display import console, warn_corrupt_lines
+from runners.cli.exits import EXIT_CHANGED, fail
+from runners.cli.options import ResultsFolder
+from snapshots.crossplatform import (
+    CONTRAST_COLUMNS,
+    DEFAULT_PAIRS,
+    PlatformComparison,
+    compare_platforms,
+    parse_pair,
+)
 from snapshots.diff import (
+    APART,
     CENSORSHIP_CHANGES,
+    DEFAULT_HISTORY,
     DIFF_COLUMNS,
+    Change,
     ChangeKind,
     DiffResult,
     Side,
     diff_snapshots,
     diff_vantages,
+    shift_label,
     vantages,
 )
-from snapshots.export import export_observations
+from snapshots.filters import Filters
 from snapshots.store import Snapshot, SnapshotError, find_snapshots, resolve_snapshot
 from snapshots.tabular import markdown_table, write_csv
-from snapshots.timeline import STATE_CODES, TIMELINE_COLUMNS, KeyTimeline, timeline
+from snapshots.timeline import (
+    STATE_CODES,
+    TIMELINE_COLUMNS,
+    UNSTABLE_FLIPS,
+    KeyTimeline,
+    timeline,
+)
 
 __all__ = [
     "EXIT_CHANGED",
     "diff_command",
-    "export_command",
     "print_diff",
     "report_command",
     "timeline_command",
@@ -40,7 +57,6 @@ __all__ = [
 ]
 
 #: ``diff --fail-on-change`` exits with this when censorship changed between the two sides.
-EXIT_CHANGED = 3
 _TABLE_ROWS = 500
 _STRIP_WIDTH = 40
 _KIND_STYLES = {
@@ -50,10 +66,51 @@ _KIND_STYLES = {
     ChangeKind.COUNT_SHIFT: "cyan",
     ChangeKind.ONLY_IN_A: "magenta",
     ChangeKind.ONLY_IN_B: "magenta",
+    ChangeKind.SUSPECTED: "dim yellow",
+    ChangeKind.UNSTABLE: "dim cyan",
     ChangeKind.INCONCLUSIVE: "dim",
 }
 
-ResultsOption = Annotated[Path, typer.Option(help="Results folder (where aliases are looked up).")]
+PlatformOption = Annotated[
+    list[str] | None, typer.Option("--platform", "-p", help="Only this platform; repeatable.")
+]
+CategoryOption = Annotated[
+    list[str] | None, typer.Option("--category", "-c", help="Only this category; repeatable.")
+]
+ListOption = Annotated[
+    list[str] | None,
+    typer.Option("--list", "-l", help="Only the terms of this keyword list (its id); repeatable."),
+]
+TermOption = Annotated[
+    list[str] | None, typer.Option("--term", "-t", help="Only this term id; repeatable.")
+]
+PairOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pair",
+        metavar="A:B",
+        help="Platforms compared (with diff: --by platform): a censoring platform and its "
+        "uncensored twin, repeatable (default: "
+        + ", ".join(f"{a}:{b}" for a, b in DEFAULT_PAIRS)
+        + ").",
+    ),
+]
+ReferenceVantageOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="VANTAGE",
+        help="Platforms compared: the twin as probed from this vantage point, against the "
+        "censoring platform from every vantage (default: the same vantage).",
+    ),
+]
+#: What ``--since`` accepts: a date, or a UTC time with or without seconds.
+SINCE_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+]
 
 
 class DiffFormat(StrEnum):
@@ -69,65 +126,143 @@ class TimelineFormat(StrEnum):
     csv = "csv"
 
 
-class ExportFormat(StrEnum):
-    parquet = "parquet"
-    csv = "csv"
-
-
 class DiffBy(StrEnum):
     vantage = "vantage"
+    platform = "platform"
 
 
 def _side(side: Side | None) -> str:
     return "—" if side is None else side.label()
 
 
+def _changes_table(changes: list[Change], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in ("change", "key", "query", "A", "B", "shift"):
+        table.add_column(
+            column,
+            justify="right" if column == "shift" else "left",
+            overflow="ellipsis" if column == "shift" else "fold",
+        )
+    for change in changes:
+        style = _KIND_STYLES[change.kind]
+        label = change.kind.replace("_", " ")
+        if change.kind in APART and change.direction:
+            label += f" ({change.direction})"
+        table.add_row(
+            f"[{style}]{label}[/{style}]",
+            change.key,
+            change.query or "",
+            _side(change.a),
+            _side(change.b),
+            shift_label(change.a, change.b) if change.kind == ChangeKind.COUNT_SHIFT else "",
+        )
+    return table
+
+
 def print_diff(result: DiffResult, limit: int = _TABLE_ROWS) -> None:
-    """The diff as a rich table (at most ``limit`` rows) with a one-line summary."""
+    """The diff as rich tables (at most ``limit`` rows each) with a one-line summary.
+
+    Changes between confirmed verdicts come first; suspected and unstable keys are listed
+    apart (they never count as a change of censorship).
+    """
     counts = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in result.counts().items() if n)
     console.print(
         f"[bold]{result.a}[/bold] → [bold]{result.b}[/bold]: {result.compared} keys compared, "
         f"{result.unchanged} unchanged" + (f"; {counts}" if counts else "; no changes")
     )
-    if not result.changes:
-        return
-    table = Table(show_lines=False)
-    for column in ("change", "key", "A", "B", "shift"):
-        table.add_column(
-            column,
-            justify="right" if column == "shift" else "left",
-            overflow="fold" if column == "key" else "ellipsis",
+    if len(result.history) > 2:
+        console.print(f"[dim]history read for unstable keys: {', '.join(result.history)}[/dim]")
+    main = [change for change in result.changes if change.kind not in APART]
+    apart = result.of_kind(*APART)
+    for changes, title in (
+        (main, None),
+        (apart, "not counted as changes of censorship: suspected, unstable"),
+    ):
+        if not changes:
+            continue
+        console.print(_changes_table(changes[:limit], title))
+        if len(changes) > limit:
+            console.print(f"… {len(changes) - limit} more; use --format csv or json for all")
+    if apart:
+        console.print(
+            "[dim]suspected: a silent signal nobody confirmed on either side; unstable: the "
+            "state went back and forth over the history[/dim]"
         )
-    for change in result.changes[:limit]:
-        style = _KIND_STYLES[change.kind]
-        shift = change.shift if change.kind == ChangeKind.COUNT_SHIFT else None
-        table.add_row(
-            f"[{style}]{change.kind.replace('_', ' ')}[/{style}]",
-            change.key,
-            _side(change.a),
-            _side(change.b),
-            "" if shift is None else f"{shift:+.0%}",
-        )
-    console.print(table)
-    if len(result.changes) > limit:
-        console.print(f"… {len(result.changes) - limit} more; use --format csv or json for all")
     if result.of_kind(ChangeKind.INCONCLUSIVE):
         console.print("[dim]inconclusive: an error on either side; no conclusion either way[/dim]")
 
 
-def _vantage_diff(names: list[str], results: Path, threshold: float) -> DiffResult:
+def _vantage_diff(
+    names: list[str], results: Path, threshold: float, filters: Filters
+) -> DiffResult:
     if len(names) not in (1, 3):
         raise fail("with --by vantage give RUN, or RUN VANTAGE_A VANTAGE_B")
     run = resolve_snapshot(names[0], results)
     if len(names) == 3:
-        return diff_vantages(run, names[1], names[2], count_threshold=threshold)
+        return diff_vantages(run, names[1], names[2], count_threshold=threshold, filters=filters)
     found = vantages(run)
     if len(found) != 2:
         raise fail(
             f"run {run.run_id} has {len(found)} vantage point(s) ({', '.join(found) or 'none'}): "
             "name the two to compare, RUN VANTAGE_A VANTAGE_B"
         )
-    return diff_vantages(run, found[0], found[1], count_threshold=threshold)
+    return diff_vantages(run, found[0], found[1], count_threshold=threshold, filters=filters)
+
+
+def print_platforms(result: PlatformComparison, limit: int = _TABLE_ROWS) -> None:
+    """The cross-platform comparison: one summary line per pair and vantage, then the terms."""
+    console.print(f"[bold]{result.run_id}[/bold]: platform pairs compared term by term")
+    for column in result.counts:
+        console.print(f"  {column}: {result.summary(column)}")
+    if not result.contrasts:
+        return
+    table = Table(show_lines=False)
+    for column in ("comparison", "term", "query", "A", "B"):
+        table.add_column(column, overflow="fold")
+    for contrast in result.contrasts[:limit]:
+        table.add_row(
+            f"{contrast.describe()} [dim]({contrast.column})[/dim]",
+            contrast.term,
+            contrast.query or "",
+            _side(contrast.a),
+            _side(contrast.b),
+        )
+    console.print(table)
+    if len(result.contrasts) > limit:
+        console.print(f"… {len(result.contrasts) - limit} more; use --format csv or json for all")
+
+
+def _platform_diff(
+    names: list[str], results: Path, pairs: list[str], reference: str | None, filters: Filters
+) -> PlatformComparison:
+    if len(names) != 1:
+        raise fail("with --by platform give one run: RUN")
+    chosen = [parse_pair(pair) for pair in pairs] if pairs else None
+    run = resolve_snapshot(names[0], results)
+    return compare_platforms(run, chosen, reference_vantage=reference, filters=filters)
+
+
+def _write_platforms(result: PlatformComparison, output: DiffFormat) -> None:
+    if output is DiffFormat.json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    elif output is DiffFormat.csv:
+        write_csv(CONTRAST_COLUMNS, result.rows(), sys.stdout)
+    elif output is DiffFormat.markdown:
+        sys.stdout.write(f"Platform pairs compared in `{result.run_id}`\n\n")
+        sys.stdout.write(markdown_table(CONTRAST_COLUMNS, result.rows()))
+    else:
+        print_platforms(result)
+
+
+def _history(a: Snapshot, b: Snapshot, results: Path, wanted: int) -> list[Snapshot]:
+    """The ``wanted`` latest snapshots under ``results`` that started before B, A and B aside."""
+    if not wanted:
+        return []
+    names = {a.run_id, b.run_id}
+    earlier = [
+        s for s in find_snapshots(results) if s.run_id not in names and s.started_at < b.started_at
+    ]
+    return earlier[-wanted:]
 
 
 def diff_command(
@@ -136,15 +271,31 @@ def diff_command(
         typer.Argument(
             metavar="A B",
             help="Two snapshots, older first: folder path, run id, `latest` or `previous`. "
-            "With --by vantage: RUN [VANTAGE_A VANTAGE_B].",
+            "With --by vantage: RUN [VANTAGE_A VANTAGE_B]. With --by platform: RUN.",
         ),
     ],
     by: Annotated[
-        DiffBy | None, typer.Option("--by", help="Compare the vantage points of one run.")
+        DiffBy | None,
+        typer.Option(
+            "--by",
+            help="Compare within one run: its vantage points, or each platform with its "
+            "uncensored twin.",
+        ),
     ] = None,
+    pair: PairOption = None,
+    reference_vantage: ReferenceVantageOption = None,
     count_threshold: Annotated[
         float, typer.Option(help="Report result counts that moved by more than this (relative).")
     ] = 0.5,
+    history: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            metavar="N",
+            help="Also read the N latest snapshots under --results that started before B "
+            "(besides A): a key whose state went back and forth over them is unstable.",
+        ),
+    ] = DEFAULT_HISTORY,
     output: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = (
         DiffFormat.table
     ),
@@ -152,21 +303,45 @@ def diff_command(
         bool,
         typer.Option(
             "--fail-on-change",
-            help=f"Exit {EXIT_CHANGED} when censorship changed (newly or no longer censored, "
-            "or another signal).",
+            help=f"Exit {EXIT_CHANGED} when censorship changed between confirmed verdicts "
+            "(newly or no longer censored, or another signal); suspected and unstable keys "
+            "do not count.",
         ),
     ] = False,
-    results: ResultsOption = Path("results"),
+    platform: PlatformOption = None,
+    category: CategoryOption = None,
+    keyword_list: ListOption = None,
+    term: TermOption = None,
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Compare two snapshots key by key: what started or stopped being censored, and how."""
+    filters = Filters(platform or (), category or (), keyword_list or (), term or ())
+    if by is DiffBy.platform:
+        if fail_on_change:
+            raise fail("--fail-on-change compares runs; it does not apply to --by platform")
+        try:
+            found = _platform_diff(names, results, pair or [], reference_vantage, filters)
+        except (SnapshotError, ValueError) as exc:
+            raise fail(str(exc)) from None
+        _write_platforms(found, output)
+        return
+    if pair or reference_vantage:
+        raise fail("--pair and --reference-vantage go with --by platform")
     try:
         if by is DiffBy.vantage:
-            result = _vantage_diff(names, results, count_threshold)
+            result = _vantage_diff(names, results, count_threshold, filters)
         elif len(names) != 2:
             raise fail("give two snapshots, A (older) and B (newer)")
         else:
             a, b = (resolve_snapshot(name, results) for name in names)
-            result = diff_snapshots(a, b, count_threshold=count_threshold)
+            warn_corrupt_lines([a.observations, b.observations])
+            result = diff_snapshots(
+                a,
+                b,
+                count_threshold=count_threshold,
+                filters=filters,
+                history=_history(a, b, results, history),
+            )
     except (SnapshotError, ValueError) as exc:
         raise fail(str(exc)) from None
     if output is DiffFormat.json:
@@ -189,18 +364,24 @@ def _short(moment: datetime | None) -> str:
 
 def _print_timeline(entries: list[KeyTimeline]) -> None:
     legend = ", ".join(f"{code} {state}" for state, code in STATE_CODES.items())
-    table = Table(caption=f"strip: oldest → newest (last {_STRIP_WIDTH}); {legend}")
-    for column in ("key", "now", "flips", "first censored", "last censored", "seen", "strip"):
+    table = Table(
+        caption=f"strip: oldest → newest (last {_STRIP_WIDTH}); {legend}; lower case: "
+        f"suspected (a silent signal nobody confirmed); unstable: {UNSTABLE_FLIPS}+ flips"
+    )
+    columns = ("key", "query", "now", "flips", "first censored", "last censored", "seen", "strip")
+    for column in columns:
         table.add_column(
             column,
             justify="right" if column in {"flips", "seen"} else "left",
-            overflow="fold" if column == "key" else "ellipsis",
+            overflow="fold" if column in {"key", "query", "now"} else "ellipsis",
         )
     for entry in entries:
+        flips = f"{entry.flips} unstable" if entry.unstable else str(entry.flips)
         table.add_row(
             entry.key,
-            entry.current.state,
-            str(entry.flips),
+            entry.query or "",
+            entry.current.label(),
+            f"[yellow]{flips}[/yellow]" if entry.unstable else flips,
             _short(entry.first_censored),
             _short(entry.last_censored),
             str(entry.observations),
@@ -210,34 +391,35 @@ def _print_timeline(entries: list[KeyTimeline]) -> None:
 
 
 def timeline_command(
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", "-p", help="Only this platform; repeatable.")
-    ] = None,
-    term: Annotated[
-        list[str] | None, typer.Option("--term", "-t", help="Only this term id; repeatable.")
-    ] = None,
-    category: Annotated[
-        list[str] | None, typer.Option("--category", "-c", help="Only this category; repeatable.")
-    ] = None,
+    platform: PlatformOption = None,
+    term: TermOption = None,
+    category: CategoryOption = None,
+    keyword_list: ListOption = None,
     since: Annotated[
         datetime | None,
         typer.Option(
-            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="Only observations from then on (UTC)."
+            formats=SINCE_FORMATS,
+            metavar="WHEN",
+            help="Only observations from then on (UTC): 2026-12-01, 2026-12-01T18:00 or "
+            "2026-12-01T18:00:30.",
         ),
     ] = None,
     output: Annotated[TimelineFormat, typer.Option("--format", help="Output format.")] = (
         TimelineFormat.table
     ),
-    results: ResultsOption = Path("results"),
+    results: ResultsFolder = Path("results"),
 ) -> None:
     """Every key across every snapshot: verdicts over time, first and last censored, flips."""
-    if not find_snapshots(results):
+    found = find_snapshots(results)
+    if not found:
         raise fail(f"no snapshots under {results}")
+    warn_corrupt_lines([s.observations for s in found])
     entries = timeline(
         results,
         platforms=platform or (),
         terms=term or (),
         categories=category or (),
+        lists=keyword_list or (),
         since=since,
         with_points=output is TimelineFormat.json,
     )
@@ -257,39 +439,25 @@ def timeline_command(
         _print_timeline(collected)
 
 
-def export_command(
-    runs: Annotated[
-        list[str] | None,
-        typer.Argument(help="Snapshots (path, run id, `latest`, `previous`); none: every one."),
-    ] = None,
-    output: Annotated[ExportFormat, typer.Option("--format", help="File format.")] = (
-        ExportFormat.parquet
-    ),
-    out: Annotated[
-        Path | None, typer.Option(help="Output file (default: observations.parquet or .csv).")
-    ] = None,
-    results: ResultsOption = Path("results"),
-) -> None:
-    """Write the observations of snapshots as one flat table (OONI-style column names)."""
-    try:
-        chosen: list[Snapshot] = (
-            [resolve_snapshot(name, results) for name in runs] if runs else find_snapshots(results)
-        )
-    except SnapshotError as exc:
-        raise fail(str(exc)) from None
-    if not chosen:
-        raise fail(f"no snapshots under {results}")
-    target = out or Path(f"observations.{output.value}")
-    rows = export_observations(chosen, target, output.value)
-    console.print(f"wrote {rows} observations of {len(chosen)} snapshot(s) to {target}")
-
-
-def write_report(results_dir: Path, out_path: Path, png_dir: Path | None = None) -> Path:
+def write_report(
+    results_dir: Path,
+    out_path: Path,
+    png_dir: Path | None = None,
+    pairs: list[str] | None = None,
+    reference_vantage: str | None = None,
+) -> Path:
     """Write the HTML report (and PNG charts to ``png_dir``) and say where it is."""
     # Imported here: the report loads matplotlib, which no other command needs.
     from snapshots.report import write_report as write
 
-    path = write(results_dir, out_path, png_dir=png_dir)
+    chosen = [parse_pair(pair) for pair in pairs] if pairs else None
+    path = write(
+        results_dir,
+        out_path,
+        png_dir=png_dir,
+        pairs=chosen,
+        reference_vantage=reference_vantage,
+    )
     console.print(f"report: {path}")
     if png_dir is not None:
         charts = [png_dir / f"{name}.png" for name in ("heatmap", "timeline")]
@@ -303,10 +471,14 @@ def report_command(
     png: Annotated[
         Path | None, typer.Option(help="Also write heatmap.png and timeline.png to this folder.")
     ] = None,
-    results: ResultsOption = Path("results"),
+    pair: PairOption = None,
+    reference_vantage: ReferenceVantageOption = None,
+    results: ResultsFolder = Path("results"),
 ) -> None:
-    """One self-contained HTML page: summary, heatmap, timeline, changes, notices and evidence."""
+    """One self-contained HTML page: summary, heatmap, timeline, changes, platforms compared,
+    notices and evidence."""
+    warn_corrupt_lines([s.observations for s in find_snapshots(results)])
     try:
-        write_report(results, out, png)
-    except SnapshotError as exc:
+        write_report(results, out, png, pair, reference_vantage)
+    except (SnapshotError, ValueError) as exc:
         raise fail(str(exc)) from None

@@ -1,43 +1,69 @@
-"""``censorprobe run``: plan, execute, and summarise one measurement run."""
+"""``censorprobe run``: plan, execute, and summarise one measurement run.
+
+Exit codes: :mod:`runners.cli.exits` (README, "Exit codes").
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from probes.contract import AdapterConfigError
+from probes.outcome import ErrorKind
 from probes.registry import UnknownAdapterError
-from runners.cli.display import err_console, print_summary, progress_hook
-from runners.execution.runner import RunResult, execute
+from runners.cli.display import RunView, print_summary, watch_run
+from runners.cli.exits import EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_NOTHING_USEFUL, fail
+from runners.cli.options import (
+    Backoff,
+    BaseUrls,
+    Burst,
+    Concurrency,
+    ControlEvery,
+    FasterThanPolite,
+    MaxAttempts,
+    MaxBody,
+    Rate,
+    ReaskDelay,
+    RunResultsFolder,
+    Timeout,
+    base_urls_of,
+    config_from_options,
+    header_file,
+)
+from runners.execution.health import MAX_ERROR_SHARE, shortfalls
+from runners.execution.prober import run_pacing
+from runners.execution.runner import RunResult, execute, reask_errors
 from runners.keywords.lists import KeywordListsInvalid
-from runners.plan.config import DEFAULT_USER_AGENT, RunConfig, read_headers
 from runners.plan.planner import NoControlsError, Plan, make_plan
 from snapshots.format import SnapshotError, iter_observations, read_manifest, run_dir
+from snapshots.writer import SnapshotWriteError
 
 __all__ = [
+    "MAX_ERROR_SHARE",
     "SETUP_ERRORS",
+    "MaxErrorShare",
     "base_urls_of",
-    "fail",
+    "conclude",
     "probes_done",
     "run_command",
     "run_plan",
     "setup_failure",
 ]
 
-EXIT_INVALID = 1
-EXIT_INTERRUPTED = 130
-
-
-def fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    err_console.print(
-        f"[red]error:[/red] {escape(message)}", markup=True, highlight=False, soft_wrap=True
-    )
-    return typer.Exit(code)
+MaxErrorShare = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        max=1,
+        help="Exit 3 when errors pass this share of a platform's probes (0.05 = 5 %).",
+    ),
+]
 
 
 #: What can go wrong before a request is sent: bad lists, adapters, settings or snapshots.
@@ -52,40 +78,44 @@ SETUP_ERRORS = (
 
 
 def setup_failure(exc: Exception) -> typer.Exit:
-    """A clear exit for one of :data:`SETUP_ERRORS`."""
+    """A clear exit for one of :data:`SETUP_ERRORS` (a failed write: exit 4)."""
     if isinstance(exc, KeywordListsInvalid):
         return fail(f"invalid keyword lists; nothing was run:\n{exc}")
+    if isinstance(exc, SnapshotWriteError):
+        return fail(str(exc), EXIT_NOT_WRITTEN)
     return fail(str(exc))
 
 
-def base_urls_of(values: list[str], platforms: list[str]) -> dict[str, str]:
-    """``URL`` (for a single platform) or ``platform=URL``."""
-    urls: dict[str, str] = {}
-    for value in values:
-        name, sep, url = value.partition("=")
-        if sep and not name.startswith("http"):
-            urls[name] = url
-        elif len(platforms) == 1:
-            urls[platforms[0]] = value
-        else:
-            raise fail(f"--base-url {value!r}: with several platforms write PLATFORM=URL")
-    return urls
-
-
-def _header_file(path: Path | None) -> dict[str, str]:
-    try:
-        return read_headers(path)
-    except (OSError, ValueError) as exc:
-        raise fail(str(exc)) from None
+def conclude(result: RunResult, max_error_share: float, resume_hint: str) -> None:
+    """Print the summary, then exit as the module's docstring says (return: exit 0)."""
+    print_summary(result.run_id, result.status, result.counts)
+    print(f"snapshot: {result.folder}")
+    problems = shortfalls(result, max_error_share)
+    if result.status != "complete" and not result.aborted:
+        raise fail(f"run interrupted; {resume_hint}", EXIT_INTERRUPTED)
+    if problems:
+        where = f"; {resume_hint}" if result.status != "complete" else ""
+        raise fail(
+            "the run measured nothing useful:\n" + "\n".join(problems) + where,
+            EXIT_NOTHING_USEFUL,
+        )
 
 
 def run_plan(
-    plan: Plan, results: Path, run_id: str | None, resume: bool, label: str = "probing"
+    plan: Plan,
+    results: Path,
+    run_id: str | None,
+    resume: bool,
+    label: str = "probing",
+    reask: Callable[[dict[str, Any]], bool] | None = None,
 ) -> RunResult:
     """Execute with progress display and clean Ctrl-C / SIGTERM handling."""
-    total = plan.total() - (probes_done(results, run_id) if resume and run_id else 0)
+    left = plan.totals()
+    if resume and run_id:
+        for platform, done in probes_done(results, run_id, reask).items():
+            left[platform] = left.get(platform, 0) - done
 
-    async def main(hook: Any) -> RunResult:
+    async def main(view: RunView) -> RunResult:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         current = asyncio.current_task()
@@ -93,26 +123,51 @@ def run_plan(
         def on_signal() -> None:
             if stop.is_set() and current is not None:
                 current.cancel()  # a second signal: stop now, resume redoes the rest
+            elif not stop.is_set():
+                view.stopping()
             stop.set()
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal)
         return await execute(
-            plan, results, run_id=run_id, resume=resume, on_observation=hook, stop=stop
+            plan, results, run_id=run_id, resume=resume, watcher=view, stop=stop, reask=reask
         )
 
-    with progress_hook(max(total, 0), label) as hook:
+    with watch_run(label) as view:
+        for platform, adapter in plan.adapters.items():
+            view.begin(platform, max(left.get(platform, 0), 0), run_pacing(adapter, plan.config)[0])
         try:
-            return asyncio.run(main(hook))
+            return asyncio.run(main(view))
         except asyncio.CancelledError:
             raise fail(
                 "interrupted; resume with --resume " + (run_id or "RUN_ID"), EXIT_INTERRUPTED
             ) from None
 
 
-def probes_done(results: Path, run_id: str) -> int:
-    # The manifest's counts may predate a kill -9; the observations file does not.
-    return sum(1 for o in iter_observations(run_dir(results, run_id)) if o["role"] == "probe")
+def probes_done(
+    results: Path, run_id: str, reask: Callable[[dict[str, Any]], bool] | None = None
+) -> Counter[str]:
+    """Probes written (and not to be asked again), per platform. The manifest's counts may
+    predate a kill -9; the observations file does not."""
+    return Counter(
+        str(o.get("platform"))
+        for o in iter_observations(run_dir(results, run_id))
+        if o["role"] == "probe" and not (reask and reask(o))
+    )
+
+
+def _kinds(values: list[str] | None) -> list[str] | None:
+    """``--retry-kind`` values (repeatable, or comma-separated), checked against the kinds."""
+    if not values:
+        return None
+    kinds = [kind.strip() for value in values for kind in value.split(",") if kind.strip()]
+    known = {kind.value for kind in ErrorKind}
+    unknown = sorted(set(kinds) - known)
+    if unknown:
+        raise ValueError(
+            f"--retry-kind {', '.join(unknown)}: not an error kind; known: {', '.join(sorted(known))}"
+        )
+    return kinds
 
 
 def run_command(
@@ -120,28 +175,21 @@ def run_command(
     platform: Annotated[
         list[str] | None, typer.Option("--platform", "-p", help="Adapter name; repeatable.")
     ] = None,
-    base_url: Annotated[
-        list[str] | None,
-        typer.Option(help="Point an adapter elsewhere (testbed, mirror): URL or PLATFORM=URL."),
+    base_url: BaseUrls = None,
+    rate: Rate = None,
+    burst: Burst = None,
+    faster_than_polite: FasterThanPolite = None,
+    concurrency: Concurrency = None,
+    max_attempts: MaxAttempts = None,
+    timeout: Timeout = None,
+    max_body: MaxBody = None,
+    backoff: Backoff = None,
+    control_every: ControlEvery = None,
+    reask_delay: ReaskDelay = None,
+    vantage: Annotated[
+        str | None,
+        typer.Option(help="Label of where this run measures from (default local)."),
     ] = None,
-    rate: Annotated[
-        float | None, typer.Option(help="Requests/s per platform (0 = unpaced, loopback only).")
-    ] = None,
-    burst: Annotated[int | None, typer.Option(help="Burst size per platform.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Probes in flight per platform.")] = 4,
-    max_attempts: Annotated[int, typer.Option(help="Attempts per probe, retries included.")] = 5,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 20.0,
-    backoff: Annotated[
-        float, typer.Option(help="First retry back-off in seconds (doubles).")
-    ] = 1.0,
-    control_every: Annotated[int, typer.Option(help="Re-check the controls every N probes.")] = 50,
-    reask_delay: Annotated[
-        float,
-        typer.Option(
-            min=0, help="Seconds before a term that found nothing is asked again (confirmation)."
-        ),
-    ] = RunConfig.model_fields["reask_delay"].default,
-    vantage: Annotated[str, typer.Option(help="Label of where this run measures from.")] = "local",
     proxy: Annotated[
         str | None, typer.Option(help="Proxy of the vantage point (http:// or socks5://).")
     ] = None,
@@ -161,11 +209,26 @@ def run_command(
     no_evidence: Annotated[
         bool, typer.Option("--no-evidence", help="Do not keep the WARC evidence file.")
     ] = False,
-    out: Annotated[Path, typer.Option(help="Results folder.")] = Path("results"),
+    out: RunResultsFolder = Path("results"),
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (default: UTC time + random).")
     ] = None,
-    resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Resume an interrupted run (or retry errors) by its id.")
+    ] = None,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors",
+            help="With --resume: ask again the probes that ended in an error, in an interrupted "
+            "or complete run; the old observations are kept in superseded.jsonl.",
+        ),
+    ] = False,
+    retry_kind: Annotated[
+        list[str] | None,
+        typer.Option(help="With --retry-errors: only errors of this kind; repeatable."),
+    ] = None,
+    max_error_share: MaxErrorShare = MAX_ERROR_SHARE,
     isolate: Annotated[
         bool,
         typer.Option(
@@ -180,47 +243,60 @@ def run_command(
 ) -> None:
     """Probe every term of the LISTS on each --platform and write a snapshot."""
     try:
+        options: dict[str, Any] = {
+            "base_urls": base_url,
+            "rate": rate,
+            "burst": burst,
+            "faster_than_polite": faster_than_polite,
+            "concurrency": concurrency,
+            "max_attempts": max_attempts,
+            "timeout": timeout,
+            "max_body_bytes": max_body,
+            "backoff": backoff,
+            "control_every": control_every,
+            "reask_delay": reask_delay,
+            "user_agent": user_agent,
+            "redact_params": redact_param,
+            "proxy": proxy,
+            "headers": header_file(headers_file),
+            "platforms": platform,
+            "vantage": vantage,
+            "shard": shard,
+            "evidence": False if no_evidence else None,
+        }
+        reask = None
+        if retry_errors or retry_kind:
+            if not (resume and retry_errors):
+                raise fail("--retry-errors (and --retry-kind) go with --resume RUN_ID")
+            reask = reask_errors(_kinds(retry_kind))
         if resume:
-            stored = read_manifest(run_dir(out, resume))["config"]
-            config = RunConfig.from_manifest(stored, _header_file(headers_file), proxy)
+            if lists:
+                raise fail("a resumed run keeps its keyword lists: give no LISTS with --resume")
+            stored = read_manifest(run_dir(out, resume)).get("config")
+            if not isinstance(stored, dict):
+                raise SnapshotError(f"{run_dir(out, resume)}: the manifest has no config")
+            config = config_from_options(options, stored)
         else:
             if not lists or not platform:
                 raise fail("give keyword LISTS and at least one --platform (or --resume RUN_ID)")
-            config = RunConfig(
-                user_agent=user_agent or DEFAULT_USER_AGENT,
-                lists=[path.resolve() for path in lists],
-                platforms=platform,
-                base_urls=base_urls_of(base_url or [], platform),
-                vantage=vantage,
-                rate=rate,
-                burst=burst,
-                concurrency=concurrency,
-                max_attempts=max_attempts,
-                timeout=timeout,
-                backoff=backoff,
-                control_every=control_every,
-                reask_delay=reask_delay,
-                evidence=not no_evidence,
-                redact_params=redact_param or [],
-                shard=shard,
-                proxy=proxy,
-                headers=_header_file(headers_file),
-            )
+            options["lists"] = [path.resolve() for path in lists]
+            config = config_from_options(options)
         plan = make_plan(config)
-        result = run_plan(plan, out, resume or run_id, bool(resume))
+        result = run_plan(plan, out, resume or run_id, bool(resume), reask=reask)
     except SETUP_ERRORS as exc:
         raise setup_failure(exc) from None
-    print_summary(result.run_id, result.status, result.counts)
-    print(f"snapshot: {result.folder}")
-    if result.status != "complete":
-        raise fail(
-            f"run interrupted; resume with: censorprobe run --resume {result.run_id} --out {out}",
-            EXIT_INTERRUPTED,
-        )
+    conclude(
+        result,
+        max_error_share,
+        f"resume with: censorprobe run --resume {result.run_id} --out {out}",
+    )
     if isolate:
+        from runners.cli.isolate import isolation_progress
         from runners.isolation.driver import ISOLATIONS, isolate_snapshot
 
-        records = asyncio.run(isolate_snapshot(result.folder, config, budget=isolate_budget))
+        with isolation_progress(plain=True) as tell:
+            isolating = isolate_snapshot(result.folder, config, isolate_budget, progress=tell)
+            records = asyncio.run(isolating)
         found = sum(1 for record in records if record["trigger"])
         failed = sum(1 for record in records if record["error"])
         print(

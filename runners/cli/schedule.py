@@ -14,8 +14,16 @@ from typing import Annotated
 
 import typer
 
-from runners.cli.display import print_summary
-from runners.cli.run import EXIT_INTERRUPTED, SETUP_ERRORS, fail, setup_failure
+from runners.cli.options import RunResultsFolder
+from runners.cli.run import (
+    EXIT_INTERRUPTED,
+    MAX_ERROR_SHARE,
+    SETUP_ERRORS,
+    MaxErrorShare,
+    conclude,
+    fail,
+    setup_failure,
+)
 from runners.execution.runner import RunResult
 from runners.scheduling.daemon import Daemon, configure_log
 from runners.scheduling.profiles import (
@@ -45,8 +53,11 @@ def _load(path: Path) -> Profile:
 
 def run_profile_command(
     profile_path: Annotated[Path, typer.Argument(metavar="PROFILE", help="Run profile (YAML).")],
+    max_error_share: MaxErrorShare = MAX_ERROR_SHARE,
 ) -> None:
-    """Run a profile once: resume its interrupted run if any, then apply its retention."""
+    """Run a profile once: resume its interrupted run if any, then apply its retention.
+
+    Exits as `censorprobe run` does (0 only when the run measured something useful)."""
     profile = _load(profile_path)
 
     async def main() -> RunResult:
@@ -71,10 +82,7 @@ def run_profile_command(
         ) from None
     except SETUP_ERRORS as exc:
         raise setup_failure(exc) from None
-    print_summary(result.run_id, result.status, result.counts)
-    print(f"snapshot: {result.folder}")
-    if result.status != "complete":
-        raise fail(f"run interrupted; the next run of {profile.name} resumes it", EXIT_INTERRUPTED)
+    conclude(result, max_error_share, f"the next run of {profile.name} resumes it")
 
 
 def _executable() -> str:
@@ -147,7 +155,7 @@ def daemon_command(
 
 def merge_command(
     snapshots: Annotated[list[Path], typer.Argument(metavar="SNAPSHOT...", help="Shard folders.")],
-    out: Annotated[Path, typer.Option(help="Results folder to write the merged snapshot in.")],
+    out: RunResultsFolder,
     run_id: Annotated[str | None, typer.Option(help="Name the merged run.")] = None,
 ) -> None:
     """Merge shard snapshots of one plan into one snapshot."""

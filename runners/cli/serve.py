@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from runners.cli.run import fail
+from runners.cli.exits import fail
 from testbed import RulesError, Testbed, TestbedConfig, load_rules, parse_faults, start
 from testbed.personalities import personalities
 

@@ -29,17 +29,13 @@ from runners.distributed.app import app as default_app
 from runners.distributed.app import queue_of
 from runners.distributed.generation import start_generation
 from runners.distributed.tasks import exchange_from_json
-from runners.execution.observation import build_observation
+from runners.execution.observation import ObservationSink
+from runners.execution.progress import RunWatcher
 from runners.execution.runner import open_snapshot
 from runners.plan.planner import Plan, Probe
-from snapshots.evidence import EvidenceWriter
-from snapshots.writer import SnapshotWriter
+from snapshots.format import BATCHES
 
 __all__ = ["BATCHES", "DispatchResult", "dispatch", "live_vantages", "vantage_plan"]
-
-BATCHES = "batches.jsonl"
-
-ObservationHook = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -97,7 +93,7 @@ def dispatch(
     deadline: float | None = None,
     batch_size: int = 25,
     app: Any = default_app,
-    on_observation: ObservationHook | None = None,
+    watcher: RunWatcher | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     poll: float = 0.05,
 ) -> DispatchResult:
@@ -112,6 +108,7 @@ def dispatch(
         {"vantage": ",".join(vantages), "vantages": vantages, "distributed": True},
     )
     run_id = writer.manifest["run_id"]
+    sink = ObservationSink(writer, evidence, _collected(watcher) if watcher else None)
     config = plan.config
     status = "interrupted"
     no_worker: list[str] = []
@@ -121,7 +118,7 @@ def dispatch(
     sent_log: TextIO | None = None
     try:
         if resume:
-            recovered = _collect_earlier(writer, evidence, plan, app, checks, on_observation)
+            recovered = _collect_earlier(sink, plan, app, checks)
         generation = start_generation(app.conf.broker_url, run_id)
         sent_log = (writer.folder / BATCHES).open("w", encoding="utf-8")
         live = live_vantages(vantages, app)
@@ -149,6 +146,9 @@ def dispatch(
                     batch = _Batch(vantage, platform, {p.key: p for p in chunk}, controls)
                     pending[task.id] = (task, batch)
                     _note_sent(sent_log, task.id, batch)
+                    if watcher is not None:
+                        for _ in chunk:
+                            watcher.sent(platform)
         ends = None if deadline is None else time.monotonic() + deadline
         while pending and not should_stop():
             if ends is not None and time.monotonic() > ends:
@@ -164,7 +164,7 @@ def dispatch(
                 body = task.get(propagate=False)
                 task.forget()
                 if not body.get("stale"):  # stale: a newer dispatch of this run has begun
-                    _write_batch(writer, evidence, run_id, sent, body, checks, on_observation)
+                    _write_batch(sink, sent, body, checks)
             if not progressed:
                 time.sleep(poll)
         missing = any(
@@ -212,20 +212,13 @@ def _read_sent(path: Path) -> Iterator[dict[str, Any]]:
             return
 
 
-def _collect_earlier(
-    writer: SnapshotWriter,
-    evidence: EvidenceWriter | None,
-    plan: Plan,
-    app: Any,
-    checks: dict[str, int],
-    on_observation: ObservationHook | None,
-) -> int:
+def _collect_earlier(sink: ObservationSink, plan: Plan, app: Any, checks: dict[str, int]) -> int:
     """Write what the batches of the run's earlier dispatch brought back; return how many.
 
     Their keys are then written and not sent again. Batches not finished yet are left alone:
     the new generation makes the workers drop those still queued.
     """
-    run_id = writer.manifest["run_id"]
+    writer = sink.writer
     missing: dict[tuple[str, str], dict[str, Probe]] = {}
     collected = 0
     for sent in _read_sent(writer.folder / BATCHES):
@@ -244,24 +237,30 @@ def _collect_earlier(
         probes = {key: wanted[key] for key in sent["keys"] if key in wanted}
         if probes:
             batch = _Batch(vantage, platform, probes, here.controls(platform))
-            _write_batch(writer, evidence, run_id, batch, body, checks, on_observation)
+            _write_batch(sink, batch, body, checks)
             collected += 1
     return collected
 
 
+def _collected(watcher: RunWatcher) -> Callable[[dict[str, Any]], None]:
+    """A worker's answer reaches the coordinator already judged: answered and committed at once
+    (sent counts the probes handed to workers)."""
+
+    def tell(observation: dict[str, Any]) -> None:
+        if observation.get("role") == "probe":
+            watcher.answered(str(observation.get("platform")))
+        watcher.committed(observation)
+
+    return tell
+
+
 def _write_batch(
-    writer: SnapshotWriter,
-    evidence: EvidenceWriter | None,
-    run_id: str,
-    batch: _Batch,
-    body: dict[str, Any],
-    checks: dict[str, int],
-    on_observation: ObservationHook | None,
+    sink: ObservationSink, batch: _Batch, body: dict[str, Any], checks: dict[str, int]
 ) -> None:
     fresh = [
         row
         for row in body["probes"]
-        if row["key"] in batch.probes and row["key"] not in writer.done
+        if row["key"] in batch.probes and row["key"] not in sink.writer.done
     ]
     if not fresh:
         return  # a re-delivered batch whose probes are all written already
@@ -269,12 +268,7 @@ def _write_batch(
     by_key = {control.key: control for control in batch.controls}
 
     def commit(probe: Probe, row: dict[str, Any], **where: Any) -> None:
-        ref = None
-        exchange = exchange_from_json(row.get("exchange"))
-        if evidence is not None and exchange is not None:
-            ref = evidence.write(exchange, probe.key).to_json()
-        line = build_observation(
-            run_id,
+        sink.commit(
             probe,
             version,
             started_at=row["started_at"],
@@ -282,12 +276,9 @@ def _write_batch(
             attempts=row["attempts"],
             request=row["request"],
             outcome=row["outcome"],
-            evidence=ref,
+            exchange=exchange_from_json(row.get("exchange")),
             **where,
         )
-        writer.append(line)
-        if on_observation is not None:
-            on_observation(line)
 
     # Check numbers run per platform across vantages, as `last_check` counts them on resume.
     opening = checks.get(batch.platform, 0) + 1

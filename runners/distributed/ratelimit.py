@@ -73,10 +73,15 @@ class RedisPacer:
         self._pause = self._sync.register_script(_PAUSE)
         self._random = random.Random()
 
+    async def reserve(self) -> float:
+        """Book the next free slot (by Redis's clock) and return the seconds until it."""
+        interval = 1.0 / self.rate if self.rate > 0 else 0.0
+        return float(await self._acquire(keys=self.keys, args=[interval, self.burst]))
+
     async def acquire(self) -> None:
         interval = 1.0 / self.rate if self.rate > 0 else 0.0
         # A slot is booked for the whole burst-window; jitter is only added after it.
-        wait = float(await self._acquire(keys=self.keys, args=[interval, self.burst]))
+        wait = await self.reserve()
         if wait > 0 and interval > 0:
             wait += self._random.uniform(0, self.jitter * interval)
         if wait > 0:

@@ -1,6 +1,6 @@
 """Controls: benign terms that must be visible, checked around every window of probes.
 
-Rule zero of DESIGN.md: an error is never censorship. If a platform fails its controls
+Rule zero (docs/architecture.md, "Verdicts"): an error is never censorship. If a platform fails its controls
 (they error, or come back censored or empty), nothing it said in that window can be read as
 censorship, and ``zero_results`` only means censorship when controls did return results.
 """

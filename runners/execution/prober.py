@@ -2,22 +2,27 @@
 
 A :class:`Prober` holds a platform's ``httpx.AsyncClient`` and its pacer. Runs, trigger
 isolation and distributed workers all probe through it, so pacing, retries, Retry-After
-and redaction behave the same everywhere.
+and redaction behave the same everywhere. Each attempt is one bounded exchange
+(:func:`runners.execution.fetch.fetch`: a body cap, a deadline, same-host redirects, no
+cookies); what its answer means, status included, is the adapter's to say
+(:meth:`probes.contract.Adapter.classify`). A Retry-After longer than ``max_retry_after`` ends
+the probe at once and never pauses the platform.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Protocol
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from probes.contract import Adapter, Query, retry_after_seconds
-from probes.outcome import ErrorKind, Outcome
+from probes.contract import Adapter, Query
+from probes.outcome import Outcome
+from runners.execution.fetch import fetch, no_cookies
 from runners.execution.pacing import TokenBucket
 from runners.plan.config import RunConfig
 from snapshots.evidence import Exchange, Redactor
@@ -45,12 +50,17 @@ class Attempted:
     attempts: int = 1
 
 
-def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:
+def run_pacing(adapter: Adapter, config: RunConfig) -> tuple[float, int]:
+    """The rate and burst a run paces ``adapter`` at: the run's own, else the adapter's."""
     pacing = adapter.pacing
-    return TokenBucket(
+    return (
         pacing.rate if config.rate is None else config.rate,
         pacing.burst if config.burst is None else config.burst,
     )
+
+
+def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:
+    return TokenBucket(*run_pacing(adapter, config))
 
 
 class Prober:
@@ -77,7 +87,8 @@ class Prober:
     async def __aenter__(self) -> Prober:
         self._client = httpx.AsyncClient(
             timeout=self.config.timeout,
-            follow_redirects=True,
+            follow_redirects=False,
+            cookies=no_cookies(),
             proxy=self.config.proxy,
             limits=httpx.Limits(max_connections=self.config.concurrency + 2),
         )
@@ -121,39 +132,42 @@ class Prober:
     async def _once(self, query: Query) -> Attempted:
         assert self._client is not None, "use the prober as an async context manager"
         request = self.adapter.request(query)
-        # The run's headers (User-Agent, vantage headers) go under the adapter's own. The
-        # client's cookie jar is never merged in: no cookies are sent unless given.
+        # The run's headers (User-Agent, vantage headers) go under the adapter's own.
         for name, value in self.headers.items():
             request.headers.setdefault(name, value)
         await self.pacer.acquire()
-        try:
-            response = await self._client.send(request)
-        except httpx.TimeoutException as exc:
-            return self._transport_error(request, ErrorKind.TIMEOUT, exc)
-        except httpx.HTTPError as exc:
-            return self._transport_error(request, ErrorKind.NETWORK, exc)
-        status = response.status_code
-        if status == 429:
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                self.pacer.pause_until(time.monotonic() + retry_after)
-            outcome = Outcome.failed(
-                ErrorKind.RATE_LIMITED,
-                f"HTTP 429, Retry-After {retry_after}",
-                retry_after=retry_after,
-            )
-        elif status >= 500:
-            outcome = Outcome.failed(ErrorKind.HTTP_STATUS, f"HTTP {status}")
-        else:
-            outcome = self.adapter.classify(query, response)
-        exchange = Exchange.capture(response, self.redactor) if self.keep_exchanges else None
-        return Attempted(
-            outcome, exchange, request.method, self.redactor.url(str(response.url)), status
+        fetched = await fetch(
+            self._client,
+            request,
+            max_body=self.config.max_body_bytes,
+            deadline=self.config.timeout,
         )
+        response = fetched.response
+        if fetched.failure is not None:
+            outcome = fetched.failure
+        else:
+            assert response is not None
+            outcome = self._paced(self.adapter.classify(query, response))
+        exchange = (
+            Exchange.capture(response, self.redactor)
+            if self.keep_exchanges and response is not None
+            else None
+        )
+        sent = request if response is None else response.request
+        status = None if response is None else response.status_code
+        return Attempted(outcome, exchange, sent.method, self.redactor.url(str(sent.url)), status)
 
-    def _transport_error(
-        self, request: httpx.Request, kind: ErrorKind, exc: Exception
-    ) -> Attempted:
-        detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-        url = self.redactor.url(str(request.url))
-        return Attempted(Outcome.failed(kind, detail), None, request.method, url, None)
+    def _paced(self, outcome: Outcome) -> Outcome:
+        """Pause the platform for the Retry-After an answer carries, if it is not too long."""
+        wait = outcome.retry_after
+        if wait is None:
+            return outcome
+        longest = self.config.max_retry_after
+        if wait <= longest:
+            self.pacer.pause_until(time.monotonic() + wait)
+            return outcome
+        return replace(
+            outcome,
+            detail=f"{outcome.detail}; a Retry-After of {wait:g} s is more than the {longest:g} s "
+            "the run waits, so the probe ends here",
+        )

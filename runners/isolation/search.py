@@ -34,7 +34,10 @@ It makes fewer calls because:
 No method can do much better on texts where the parts could lie anywhere: a call answers yes or
 no, so the calls average at least the entropy of the rule's place in the text (Shannon), and
 the baseline is already within about a fifth of that floor (``benchmarks/bench_isolation.py``
-prints both).
+prints both). Real texts are not random: ``priors`` (:mod:`runners.isolation.priors`: jieba's
+word boundaries, what the user's rule lists say parts look like, triggers found before) weigh
+each start and end by where parts are likely, nine tenths of the weight; the blind weights
+above keep the rest, so a part no prior expected costs a few calls more, never a wrong answer.
 
 The weights only decide where to ask, never what is concluded: the trigger is exact whatever the
 text. The oracle must answer consistently over one isolation (rules that change half-way make
@@ -49,18 +52,22 @@ from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from math import perm
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runners.isolation.priors import Layout, Priors
 
 __all__ = [
     "AsyncOracle",
     "BudgetExceeded",
     "Isolation",
     "Oracle",
-    "Query",
+    "Parts",
     "isolate",
     "isolate_async",
 ]
 
-Query = tuple[str, ...]
+Parts = tuple[str, ...]
 """Fragments sent as one query; the caller joins them with the platform's separator."""
 
 Oracle = Callable[[Sequence[str]], bool]
@@ -68,10 +75,10 @@ Oracle = Callable[[Sequence[str]], bool]
 
 AsyncOracle = Callable[[Sequence[str]], Awaitable[bool]]
 
-_Ask = Generator[Query, bool, int]
+_Ask = Generator[Parts, bool, int]
 """A search: yields queries, is sent whether each is censored, returns a position."""
-_Question = Generator[Query, bool, bool]
-_Found = tuple[Query | None, bool]
+_Question = Generator[Parts, bool, bool]
+_Found = tuple[Parts | None, bool]
 """What a whole search returns: the trigger (None: not censored) and whether it was known."""
 
 # Prior weights: where the bisections ask, never what they conclude. Part lengths: half the
@@ -99,6 +106,7 @@ _PARTS_WEIGHTS = (0.0, 0.43, 0.32, 0.13, 0.12)  # index: number of parts
 _MORE_PARTS_DECAY = 0.3
 _MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
+_BLIND_SHARE = 0.1  # with priors: share of the weights left to the blind model above
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ class Isolation:
     when the trigger is one of the ``known`` or ``earlier`` ones.
     """
 
-    trigger: Query | None
+    trigger: Parts | None
     calls: int
     reused: bool = False
 
@@ -132,8 +140,9 @@ def isolate(
     oracle: Oracle,
     *,
     budget: int | None = None,
-    known: Sequence[Query] = (),
-    earlier: Sequence[Query] = (),
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
+    priors: Priors | None = None,
 ) -> Isolation:
     """Isolate the rule that censors ``text``, calling ``oracle`` at most ``budget`` times.
 
@@ -145,10 +154,12 @@ def isolate(
     is not, the search starts afresh). Then the whole text is sent; when it is not censored
     the result is ``Isolation(None, 1)`` (an empty text is not sent at all). With several rules
     in the text, the one isolated is always the same: a known one, else the one left standing
-    longest as the text is cut from the left. Raises :class:`BudgetExceeded` instead of a call
-    past the budget; whatever ``oracle`` raises propagates.
+    longest as the text is cut from the left. ``priors`` (:mod:`runners.isolation.priors`) say
+    where parts are likely: they change which queries are asked, never the trigger found.
+    Raises :class:`BudgetExceeded` instead of a call past the budget; whatever ``oracle`` raises
+    propagates.
     """
-    session = _Session(_search(text, known, earlier), budget)
+    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
     while session.pending is not None:
         session.answer(oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
@@ -159,26 +170,31 @@ async def isolate_async(
     oracle: AsyncOracle,
     *,
     budget: int | None = None,
-    known: Sequence[Query] = (),
-    earlier: Sequence[Query] = (),
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
+    priors: Priors | None = None,
 ) -> Isolation:
     """:func:`isolate` with an oracle that is awaited, one call at a time."""
-    session = _Session(_search(text, known, earlier), budget)
+    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
     while session.pending is not None:
         session.answer(await oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
 
 
+def _layout(text: str, priors: Priors | None) -> Layout | None:
+    return priors.layout(text) if priors is not None and text else None
+
+
 class _Session:
     """Drives the search: answers what is already known, counts the calls it had to make."""
 
-    def __init__(self, search: Generator[Query, bool, _Found], budget: int | None) -> None:
+    def __init__(self, search: Generator[Parts, bool, _Found], budget: int | None) -> None:
         self._search = search
-        self._answers: dict[Query, bool] = {(): False}  # an empty query is never censored
+        self._answers: dict[Parts, bool] = {(): False}  # an empty query is never censored
         self._budget = budget
         self.calls = 0
-        self.pending: Query | None = None
-        self.trigger: Query | None = None
+        self.pending: Parts | None = None
+        self.trigger: Parts | None = None
         self.reused = False
         self._resume(lambda: next(self._search))
 
@@ -188,7 +204,7 @@ class _Session:
         self.calls += 1
         self._resume(lambda: self._search.send(censored))
 
-    def _resume(self, step: Callable[[], Query]) -> None:
+    def _resume(self, step: Callable[[], Parts]) -> None:
         """Run the search from ``step`` until it asks something not known yet, or ends."""
         try:
             query = step()
@@ -203,7 +219,7 @@ class _Session:
         self.pending = query
 
 
-def _query(*fragments: str) -> Query:
+def _query(*fragments: str) -> Parts:
     """The fragments that matter, in order: no empty one, none inside another."""
     kept: list[str] = []
     for index, fragment in enumerate(fragments):
@@ -218,8 +234,8 @@ def _query(*fragments: str) -> Query:
 
 
 def _search(
-    text: str, known: Sequence[Query], earlier: Sequence[Query]
-) -> Generator[Query, bool, _Found]:
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts], layout: Layout | None
+) -> Generator[Parts, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
     trigger and whether it is a known one."""
     for trigger in _present(known, text):
@@ -233,25 +249,26 @@ def _search(
     if not (yield _query(text)):
         return None, False
     found: list[str] = []
-    rest = text  # found + rest is censored
+    offset = 0  # found + text[offset:] is censored
     while True:
-        start = yield from _part_start(found, rest, len(text))
+        rest = text[offset:]
+        start = yield from _part_start(found, rest, len(text), _Place(layout, offset))
         if start == len(rest):  # found alone is censored
             return tuple(found), False
-        end = yield from _part_end(found, rest, start)
+        end = yield from _part_end(found, rest, start, _Place(layout, offset))
         found.append(rest[start:end])
         if end == len(rest):  # found + rest[start:] is censored: nothing is missing
             return tuple(found), False
-        rest = rest[start + 1 :]
+        offset += start + 1
 
 
-def _present(triggers: Sequence[Query], text: str) -> Iterator[Query]:
+def _present(triggers: Sequence[Parts], text: str) -> Iterator[Parts]:
     """The first few triggers whose parts all occur in ``text``, reduced."""
     present = (_query(*trigger) for trigger in triggers if all(part in text for part in trigger))
     return islice((trigger for trigger in present if trigger), _KNOWN_TRIES)
 
 
-def _still_minimal(trigger: Query) -> _Question:
+def _still_minimal(trigger: Parts) -> _Question:
     """Whether no query one step smaller than ``trigger`` is censored."""
     for index, part in enumerate(trigger):
         others = trigger[:index] + trigger[index + 1 :]
@@ -261,23 +278,44 @@ def _still_minimal(trigger: Query) -> _Question:
     return True
 
 
-def _part_start(found: list[str], rest: str, text_length: int) -> _Ask:
+@dataclass(frozen=True)
+class _Place:
+    """The priors of the text (None: none) and where ``rest`` begins in it."""
+
+    layout: Layout | None
+    offset: int
+
+
+def _part_start(found: list[str], rest: str, text_length: int, place: _Place) -> _Ask:
     """Largest ``i`` with ``found + rest[i:]`` censored, or ``len(rest)`` if ``found`` is.
 
     Bisects for the first cut that is *not* censored, ``i + 1``; the cut ``len(rest) + 1``
     stands for "even ``found`` alone is censored". The part sought is the first of the ``r``
     still missing: if they lie anywhere in ``rest``, it starts at a share ``x`` of it with
-    density ``r * (1 - x) ** (r - 1)``.
+    density ``r * (1 - x) ** (r - 1)``; with priors, each lies at a place with the weight of
+    the parts starting there, and the first of ``r`` at ``i`` with ``G(i) ** r - G(i + 1) ** r``
+    (``G``: the share of the weight at or after ``i``), mixed with the blind density.
     """
     size = len(rest)
-    missing = _parts_missing(len(found), size / text_length)
+    layout = place.layout
+    masses = layout.masses[place.offset :] if layout else ()
+    whole = sum(layout.masses) if layout else 0.0
+    left = sum(masses) / whole if layout and whole else size / text_length
+    missing = _parts_missing(len(found), left, layout)
     done = missing.pop(0, 0.0)
-    first = [
-        sum(chance * r * (1.0 - start / size) ** (r - 1) for r, chance in missing.items())
-        for start in range(size)
-    ]
-    scale = (1.0 - done) / (sum(first) or 1.0)
-    weights = [0.0, *(weight * scale for weight in first), done]
+    first = _normal(
+        [
+            sum(chance * r * (1.0 - start / size) ** (r - 1) for r, chance in missing.items())
+            for start in range(size)
+        ]
+    )
+    if layout and sum(masses):
+        informed = _first_of(masses, missing)
+        first = [
+            _BLIND_SHARE * a + (1.0 - _BLIND_SHARE) * b
+            for a, b in zip(first, informed, strict=True)
+        ]
+    weights = [0.0, *(weight * (1.0 - done) for weight in first), done]
 
     def clean(cut: int) -> _Question:
         return not (yield _query(*found, rest[cut:]))
@@ -286,7 +324,27 @@ def _part_start(found: list[str], rest: str, text_length: int) -> _Ask:
     return cut - 1
 
 
-def _parts_missing(found: int, left: float) -> dict[int, float]:
+def _normal(weights: list[float]) -> list[float]:
+    total = sum(weights)
+    return [weight / total for weight in weights] if total else weights
+
+
+def _first_of(masses: Sequence[float], missing: dict[int, float]) -> list[float]:
+    """How likely the first of the parts missing starts at each place, each part lying at a
+    place with the likelihood of its mass."""
+    total = sum(masses)
+    tail = [0.0] * (len(masses) + 1)
+    for at in range(len(masses) - 1, -1, -1):
+        tail[at] = tail[at + 1] + masses[at] / total
+    return _normal(
+        [
+            sum(chance * (tail[at] ** r - tail[at + 1] ** r) for r, chance in missing.items())
+            for at in range(len(masses))
+        ]
+    )
+
+
+def _parts_missing(found: int, left: float, layout: Layout | None) -> dict[int, float]:
     """How likely each number of parts still missing is, the share ``left`` of the text being
     what remains to search after the ``found`` parts found so far.
 
@@ -294,32 +352,46 @@ def _parts_missing(found: int, left: float) -> dict[int, float]:
     ``left`` with likelihood ``k! / (k - found)! * left ** (k - found)``, times the prior of ``k``.
     """
     likelihood = {
-        missing: _parts_weight(found + missing) * perm(found + missing, found) * left**missing
+        missing: _parts_weight(found + missing, layout)
+        * perm(found + missing, found)
+        * left**missing
         for missing in range(0 if found else 1, _MOST_MISSING + 1)
     }
     total = sum(likelihood.values())
     return {missing: weight / total for missing, weight in likelihood.items()}
 
 
-def _parts_weight(parts: int) -> float:
+def _parts_weight(parts: int, layout: Layout | None) -> float:
     if parts < len(_PARTS_WEIGHTS):
-        return _PARTS_WEIGHTS[parts]
-    return _PARTS_WEIGHTS[-1] * _MORE_PARTS_DECAY ** (parts - len(_PARTS_WEIGHTS) + 1)
+        weight = _PARTS_WEIGHTS[parts]
+    else:
+        weight = _PARTS_WEIGHTS[-1] * _MORE_PARTS_DECAY ** (parts - len(_PARTS_WEIGHTS) + 1)
+    if layout and layout.sizes:  # half what the lists say
+        return 0.5 * weight + 0.5 * layout.sizes.get(parts, 0.0)
+    return weight
 
 
-def _part_end(found: list[str], rest: str, start: int) -> _Ask:
+def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     """Smallest ``j`` with ``found + {rest[start:j], rest[start + 1:]}`` censored.
 
     ``found + rest[start + 1:]`` is not censored, so neither is that query while
     ``rest[start:j]`` lies inside ``rest[start + 1:]`` or inside a part found: such ends are
     skipped without asking. (With the part found last, this is the paper's rule that the next
-    part ends after the last one.)
+    part ends after the last one.) With priors, the weights of the parts starting there, mixed
+    with the blind lengths.
     """
     tail = rest[start + 1 :]
     low = start
     while low + 1 < len(rest) and any(rest[start : low + 1] in piece for piece in (tail, *found)):
         low += 1
-    weights = [0.0] * start + [_length_weight(length) for length in range(len(rest) - start + 1)]
+    weights = [0.0] * start + _normal(
+        [_length_weight(length) for length in range(len(rest) - start + 1)]
+    )
+    spans = place.layout.spans[place.offset + start] if place.layout else {}
+    informed = sum(spans.values())
+    for length, weight in spans.items():
+        weights[start + length] *= _BLIND_SHARE
+        weights[start + length] += (1.0 - _BLIND_SHARE) * weight / informed
 
     def censored(end: int) -> _Question:
         return (yield _query(*found, rest[start:end], tail))

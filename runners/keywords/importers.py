@@ -1,9 +1,22 @@
 """Importers: published keyword lists (Citizen Lab, China Digital Times, plain lines) as lists.
 
 Pure: bytes in, a :class:`~runners.keywords.lists.KeywordList`-shaped dict and an
-:class:`ImportReport` out; writing the YAML is the caller's business. Term ids derive from
-the list id and the term's parts, so importing the same file again gives the same ids, and
-two imported lists never share an id (a run refuses ids used twice across its lists).
+:class:`ImportReport` out; writing the YAML is the caller's business. Term ids are read from
+the term itself (its pinyin, e.g. ``kangyi.xijinping`` for 习近平 + 抗议); terms whose ids
+would be the same get a short hash of their text after it, so importing the same file again,
+in any order, gives the same ids (ids are unique within a list; keys carry the list id).
+
+What each format reads (also in keywords/README.md):
+
+- ``citizenlab-rules``: one rule a line, `` + `` (a plus with spaces) joins the parts that
+  must all appear; blank lines and ``#`` comments skipped; a plus without spaces is taken
+  literally (``C++``) and warned about.
+- ``citizenlab-people``: CSV with an ``Isolation`` column (a rule, as above) and an optional
+  ``Sample`` column (kept as the note).
+- ``cdt``: CSV with a ``keyword`` column (the full-width ``＋`` joins parts), an optional date
+  column (``first_seen`` or ``date``: kept as the term's ``first_seen``), any other column
+  kept in the note.
+- ``lines``: one term a line, nothing split; blank lines and ``#`` comments skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +26,9 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Collection, Iterator
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -21,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pypinyin import lazy_pinyin
 
 from runners.keywords.lists import KeywordList
+from runners.keywords.variants import syllables
 
 __all__ = [
     "DEFAULT_CONTROLS",
@@ -34,15 +49,20 @@ __all__ = [
     "decode",
     "import_bytes",
     "import_file",
-    "term_id",
+    "term_ids",
 ]
 
 DEFAULT_CONTROLS = ("天气", "牛肉面", "足球")
 """Benign terms (weather, beef noodles, football) every platform should show results for."""
 
-_ID_DIGITS = 10
+_TIE_DIGITS = 4
+_SLUG_LENGTH = 60
 _RULE_JOIN = re.compile(r"(?<!\S)\+(?!\S)")  # `a + b`: a plus with space (or an end) both sides
+_GLUED_PLUS = re.compile(r"\S\+|\+\S")  # a plus touching a word: `C++`, `习近平+抗议`
 _CDT_JOIN = re.compile("＋")  # full-width plus: 昆明＋PX
+_CDT_DATES = ("first_seen", "date")
+_DATE = re.compile(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CITIZENLAB_REPO = "https://github.com/citizenlab/chat-censorship/tree/master/search"
 
 
@@ -84,6 +104,7 @@ class ImportReport:
     terms: int = 0
     combinations: int = 0
     duplicates: list[tuple[int, int]] = field(default_factory=list)  # (line, first seen at)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, what)
     controls: tuple[str, ...] = ()
     licence: str | None = None
 
@@ -96,6 +117,11 @@ class ImportReport:
         lines += [f"  line {line} repeats line {first}" for line, first in self.duplicates[:5]]
         if len(self.duplicates) > 5:
             lines.append(f"  ... and {len(self.duplicates) - 5} more")
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warnings:")
+            lines += [f"  line {line}: {what}" for line, what in self.warnings[:10]]
+            if len(self.warnings) > 10:
+                lines.append(f"  ... and {len(self.warnings) - 10} more")
         if self.controls:
             lines.append(
                 f"added {len(self.controls)} benign controls ({', '.join(self.controls)}); "
@@ -114,11 +140,16 @@ class _Entry:
     line: int
     parts: tuple[str, ...]
     note: str | None = None
+    first_seen: date | None = None
+
+
+#: A format's reader: text, path (for errors), and a place for warnings (line, what).
+_Parser = Callable[[str, str, list[tuple[int, str]]], Iterator[_Entry]]
 
 
 @dataclass(frozen=True)
 class _Spec:
-    parse: Callable[[str, str], Iterator[_Entry]]
+    parse: _Parser
     describe: str
     publisher: str | None  # None: the file's own name
     prefix: str  # of the default list id
@@ -141,13 +172,28 @@ def _split(value: str, joiner: re.Pattern[str], path: str, line: int) -> tuple[s
     return parts
 
 
-def _rules(text: str, path: str) -> Iterator[_Entry]:
+def _rule(value: str, path: str, line: int, warnings: list[tuple[int, str]]) -> tuple[str, ...]:
+    """A Citizen Lab rule: `` + `` joins parts; a plus touching a word is warned about."""
+    parts = _split(value, _RULE_JOIN, path, line)
+    glued = [part for part in parts if _GLUED_PLUS.search(part)]
+    if glued:
+        warnings.append(
+            (
+                line,
+                f"{glued[0]!r} has a + without spaces: taken as one literal "
+                "(write `a + b` for a combination)",
+            )
+        )
+    return parts
+
+
+def _rules(text: str, path: str, warnings: list[tuple[int, str]]) -> Iterator[_Entry]:
     for number, line in _numbered(text):
-        if line.strip():
-            yield _Entry(number, _split(line, _RULE_JOIN, path, number))
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield _Entry(number, _rule(line, path, number, warnings))
 
 
-def _lines(text: str, path: str) -> Iterator[_Entry]:
+def _lines(text: str, path: str, warnings: list[tuple[int, str]]) -> Iterator[_Entry]:
     for number, line in _numbered(text):
         term = line.strip()
         if term and not term.startswith("#"):
@@ -157,29 +203,60 @@ def _lines(text: str, path: str) -> Iterator[_Entry]:
 def _csv_rows(text: str, path: str, required: str) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows as {lower-cased header: stripped value}, with the line each row starts on."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in next(reader, [])]
-    if required not in header:
-        raise SourceError(path, 1, f"expected a CSV header with a `{required}` column")
-    end = reader.line_num
-    for row in reader:
-        start, end = end + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise SourceError(path, start, f"{len(row)} fields where the header has {len(header)}")
-        yield start, {name: cell.strip() for name, cell in zip(header, row, strict=True)}
+    end = 0
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        if required not in header:
+            raise SourceError(path, 1, f"expected a CSV header with a `{required}` column")
+        end = reader.line_num
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise SourceError(
+                    path, start, f"{len(row)} fields where the header has {len(header)}"
+                )
+            yield start, {name: cell.strip() for name, cell in zip(header, row, strict=True)}
+    except csv.Error as exc:
+        limit = csv.field_size_limit()
+        problem = f"a field longer than {limit:,} characters" if "limit" in str(exc) else exc
+        raise SourceError(path, end + 1, f"not readable as CSV: {problem}") from None
 
 
-def _people(text: str, path: str) -> Iterator[_Entry]:
+def _people(text: str, path: str, warnings: list[tuple[int, str]]) -> Iterator[_Entry]:
     for line, row in _csv_rows(text, path, "isolation"):
-        yield _Entry(line, _split(row["isolation"], _RULE_JOIN, path, line), row.get("sample"))
+        yield _Entry(line, _rule(row["isolation"], path, line, warnings), row.get("sample"))
 
 
-def _cdt(text: str, path: str) -> Iterator[_Entry]:
-    """The `keyword` column; any other filled-in column (a translation, a date) is the note."""
+def _date(value: str, column: str, path: str, line: int) -> date:
+    match = _DATE.match(value)
+    try:
+        if match is None:
+            raise ValueError(value)
+        return date(*(int(group) for group in match.groups()))
+    except ValueError:
+        raise SourceError(path, line, f"{column}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _cdt(text: str, path: str, warnings: list[tuple[int, str]]) -> Iterator[_Entry]:
+    """The `keyword` column; a date column is ``first_seen``; any other filled-in column
+    (a translation) is the note."""
     for line, row in _csv_rows(text, path, "keyword"):
-        others = [f"{name}: {value}" for name, value in row.items() if value and name != "keyword"]
-        yield _Entry(line, _split(row["keyword"], _CDT_JOIN, path, line), ", ".join(others) or None)
+        keyword = row["keyword"]
+        if "+" in keyword:
+            warnings.append(
+                (line, f"{keyword!r}: an ASCII + is taken literally (cdt combines with ＋)")
+            )
+        column = next((name for name in _CDT_DATES if row.get(name)), None)
+        seen = _date(row[column], column, path, line) if column else None
+        others = [
+            f"{name}: {value}"
+            for name, value in row.items()
+            if value and name != "keyword" and name not in _CDT_DATES
+        ]
+        parts = _split(keyword, _CDT_JOIN, path, line)
+        yield _Entry(line, parts, ", ".join(others) or None, seen)
 
 
 _CITIZENLAB = "Citizen Lab, chat-censorship: Missing Links (2023)"
@@ -218,47 +295,85 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
     A file that is mostly valid UTF-8 with a few bad bytes is damaged UTF-8, not GB18030
     (reading it as GB18030 would succeed and give garbage), so that is an error.
     """
-    if raw.startswith(codecs.BOM_UTF8):
-        return _strict(raw, "utf-8-sig", path), "UTF-8 with BOM"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _strict(raw, "utf-16", path), "UTF-16"
+    for bom, encoding, name in (
+        (codecs.BOM_UTF8, "utf-8", "UTF-8 with BOM"),
+        (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+    ):
+        if raw.startswith(bom):
+            return _strict(raw, len(bom), encoding, path), name
     try:
         return raw.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         loose = raw.decode("utf-8", errors="replace")
         bad = loose.count("\ufffd")
         if sum(ord(ch) > 0x7F for ch in loose) - bad > bad:
-            _strict(raw, "utf-8", path)  # raises, naming the line
-    return _strict(raw, "gb18030", path), "GB18030"
+            _strict(raw, 0, "utf-8", path)  # raises, naming the line
+    return _strict(raw, 0, "gb18030", path), "GB18030"
 
 
-def _strict(raw: bytes, encoding: str, path: str) -> str:
+def _strict(raw: bytes, skip: int, encoding: str, path: str) -> str:
+    """``raw[skip:]`` decoded; an undecodable byte is named with its line (CR, LF or CRLF)."""
     try:
-        return raw.decode(encoding)
+        return raw[skip:].decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        name = encoding.removesuffix("-sig").upper()
+        at = skip + exc.start
+        before = raw[skip:at].decode(encoding, errors="replace")
+        line = len(_LINE_BREAK.findall(before)) + 1
+        name = encoding.removesuffix("-le").removesuffix("-be").upper()
         raise SourceError(
-            path, line, f"cannot read as {name} (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+            path, line, f"cannot read as {name} (byte 0x{raw[at]:02x}); save it as UTF-8"
         ) from None
 
 
-def term_id(prefix: str, list_id: str, parts: tuple[str, ...], taken: Collection[str] = ()) -> str:
-    """``prefix-`` and a digest of the list id and the parts, in any order.
+def _id_slug(parts: Iterable[str]) -> str:
+    """An id from a term's parts in pinyin, in alphabetical order (so that it does not depend
+    on the order of the parts): 习近平 + 抗议 -> kangyi.xijinping ("" if nothing to spell)."""
+    slugs = set()
+    for part in parts:
+        words = syllables(unicodedata.normalize("NFKC", part))
+        slugs.add(re.sub(r"[^a-z0-9]+", "-", "".join(words).lower()).strip("-"))
+    return ".".join(sorted(slugs - {""}))[:_SLUG_LENGTH].rstrip("-.")
 
-    The digest grows in the (unlikely) case that the short one is already ``taken``.
+
+def _digest(parts: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+
+
+def term_ids(terms: Iterable[tuple[str, ...]], prefix: str = "") -> list[str]:
+    """Readable, stable ids for terms (each given by its parts), in the order given.
+
+    The id is the pinyin of the parts (:func:`_id_slug`); terms that would share one (六四
+    and ６４ are both ``64``), and terms with nothing to spell, get ``-`` and the first
+    digits of a hash of their text after it, as many as tell them apart. The result
+    depends on the set of terms only, never on their order.
     """
-    key = "\n".join((list_id, *sorted(parts)))
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    digits = _ID_DIGITS
-    while f"{prefix}-{digest[:digits]}" in taken and digits < len(digest):
-        digits += 1
-    return f"{prefix}-{digest[:digits]}"
+    terms = list(terms)
+    names = [prefix + _id_slug(parts) for parts in terms]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, name in enumerate(names):
+        groups[name].append(index)
+    taken = {name for name, members in groups.items() if len(members) == 1 and name != prefix}
+    for name, members in sorted(groups.items()):
+        if len(members) == 1 and name != prefix:
+            continue
+        base = name or "t"
+        digests = {index: _digest(terms[index]) for index in members}
+        digits = _TIE_DIGITS
+        while True:
+            tied = {index: f"{base}-{digests[index][:digits]}" for index in members}
+            if len(set(tied.values())) == len(members) and not taken & set(tied.values()):
+                break
+            digits += 1
+        for index, tied_name in tied.items():
+            names[index] = tied_name
+        taken |= set(tied.values())
+    return names
 
 
 def _slug(stem: str) -> str:
     """An id from a file name; Chinese names go through pinyin (政治类型 -> zheng-zhi-lei-xing)."""
-    text = "-".join(lazy_pinyin(stem)).lower()
+    text = "-".join(syllables(stem)).lower()
     return re.sub(r"[^a-z0-9._]+", "-", text).strip("-._")
 
 
@@ -267,25 +382,33 @@ def _default_list_id(spec: _Spec, file_name: str) -> str:
     return (f"{spec.prefix}-{slug}" if spec.prefix else slug)[:80].rstrip("-._")
 
 
-def _merge(entries: Iterator[_Entry], report: ImportReport) -> list[tuple[_Entry, list[str]]]:
-    """One entry per set of parts (in any order), with every note; repeats are counted."""
-    merged: dict[tuple[str, ...], tuple[_Entry, list[str]]] = {}
+@dataclass
+class _Merged:
+    entry: _Entry
+    notes: list[str] = field(default_factory=list)
+    first_seen: date | None = None
+
+
+def _merge(entries: Iterator[_Entry], report: ImportReport) -> list[_Merged]:
+    """One entry per set of parts (in any order), with every note and the earliest date;
+    repeats are counted."""
+    merged: dict[tuple[str, ...], _Merged] = {}
     for entry in entries:
         report.entries += 1
         key = tuple(sorted(entry.parts))
         if key in merged:
-            report.duplicates.append((entry.line, merged[key][0].line))
-        notes = merged.setdefault(key, (entry, []))[1]
-        if entry.note and entry.note not in notes:
-            notes.append(entry.note)
+            report.duplicates.append((entry.line, merged[key].entry.line))
+        into = merged.setdefault(key, _Merged(entry))
+        if entry.note and entry.note not in into.notes:
+            into.notes.append(entry.note)
+        if entry.first_seen and (into.first_seen is None or entry.first_seen < into.first_seen):
+            into.first_seen = entry.first_seen
     return list(merged.values())
 
 
-def _term(
-    entry: _Entry, notes: list[str], list_id: str, spec: _Spec, category: str, taken: set[str]
-) -> dict[str, Any]:
-    term: dict[str, Any] = {"id": term_id("t", list_id, entry.parts, taken)}
-    taken.add(term["id"])
+def _term(merged: _Merged, term_id: str, spec: _Spec, category: str) -> dict[str, Any]:
+    entry, notes = merged.entry, merged.notes
+    term: dict[str, Any] = {"id": term_id}
     if len(entry.parts) == 1:
         term["text"] = entry.parts[0]
     else:
@@ -294,6 +417,8 @@ def _term(
     if notes:
         label = f"{spec.note_label}: " if spec.note_label else ""
         term["note"] = label + "; ".join(notes)
+    if merged.first_seen:
+        term["first_seen"] = merged.first_seen
     return term
 
 
@@ -322,12 +447,12 @@ def import_bytes(
     list_id = options.list_id or _default_list_id(spec, file_name)
     licence = options.licence or spec.licence
     report = ImportReport(file_name, fmt, encoding, list_id, licence=licence)
-    merged = _merge(spec.parse(text, path), report)
+    merged = _merge(spec.parse(text, path, report.warnings), report)
     if not merged:
         raise SourceError(path, 1, "no keywords found")
-    taken: set[str] = set()
     category = options.category or spec.category
-    terms = [_term(entry, notes, list_id, spec, category, taken) for entry, notes in merged]
+    ids = term_ids(item.entry.parts for item in merged)
+    terms = [_term(item, ids[n], spec, category) for n, item in enumerate(merged)]
     report.terms = len(terms)
     report.combinations = sum("all" in term for term in terms)
     data: dict[str, Any] = {
@@ -338,23 +463,26 @@ def import_bytes(
         "terms": terms,
     }
     if options.controls:
+        control_ids = term_ids([(text,) for text in DEFAULT_CONTROLS], prefix="control-")
         data["controls"] = [
-            {"id": term_id("c", list_id, (text,)), "text": text} for text in DEFAULT_CONTROLS
+            {"id": control_id, "text": text}
+            for control_id, text in zip(control_ids, DEFAULT_CONTROLS, strict=True)
         ]
         report.controls = DEFAULT_CONTROLS
-    _validate(data, [entry.line for entry, _ in merged], path)
+    _validate(data, [item.entry.line for item in merged], path)
     return data, report
 
 
 def _validate(data: dict[str, Any], lines: list[int], path: str) -> None:
-    """A term's text that the schema refuses names its source line; anything else is an option."""
+    """What the schema refuses in a term's text or note names its source line; anything
+    else is an option."""
     try:
         KeywordList.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = error["loc"]
         message = str(error["msg"]).removeprefix("Value error, ")
-        if loc[0] == "terms" and len(loc) > 2 and loc[2] in ("text", "all"):
+        if loc[0] == "terms" and len(loc) > 2 and loc[2] in ("text", "all", "note"):
             raise SourceError(path, lines[int(loc[1])], f"{loc[2]}: {message}") from None
         raise ValueError(f"{'.'.join(map(str, loc))}: {message}") from None
 

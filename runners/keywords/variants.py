@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
-from pypinyin import Style, lazy_pinyin
-
-__all__ = ["ORIGINAL", "VARIANTS", "expand", "variant_text"]
+__all__ = ["ORIGINAL", "VARIANTS", "expand", "syllables", "variant_text"]
 
 ORIGINAL = "original"
 
@@ -31,16 +29,24 @@ def _simplified(text: str) -> str:
     return _converter("t2s")(text)
 
 
+def syllables(text: str, *, initials: bool = False) -> list[str]:
+    # Imported on first use: pypinyin loads its phrase dictionary (~0.3 s), which commands
+    # that never build a variant (diff, report, --help) should not pay for.
+    from pypinyin import Style, lazy_pinyin
+
+    return list(lazy_pinyin(text, style=Style.FIRST_LETTER if initials else Style.NORMAL))
+
+
 def _pinyin(text: str) -> str:
-    return "".join(lazy_pinyin(text))
+    return "".join(syllables(text))
 
 
 def _pinyin_spaced(text: str) -> str:
-    return " ".join(s.strip() for s in lazy_pinyin(text) if s.strip())
+    return " ".join(s.strip() for s in syllables(text) if s.strip())
 
 
 def _pinyin_initials(text: str) -> str:
-    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).replace(" ", "")
+    return "".join(syllables(text, initials=True)).replace(" ", "")
 
 
 def _spaced(text: str) -> str:

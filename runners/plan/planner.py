@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from probes.contract import Adapter, Query
 from probes.registry import get_adapter
 from runners.keywords.lists import (
+    MAX_ERRORS,
     Control,
     KeywordError,
     KeywordListsInvalid,
@@ -42,6 +43,8 @@ class TermRef:
     parts: tuple[str, ...]
     category: str
     variant: str
+    tags: tuple[str, ...] = ()
+    note: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,6 +54,8 @@ class TermRef:
             "list": self.list,
             "category": self.category,
             "variant": self.variant,
+            "tags": list(self.tags),
+            "note": self.note,
         }
 
 
@@ -106,7 +111,16 @@ def _probes_of(
         query = Query.of(parts, separator)
         yield Probe(
             key=probe_key(list_id, entry.id, variant, platform, vantage),
-            term=TermRef(list_id, entry.id, query.text, parts, entry.category, variant),
+            term=TermRef(
+                list_id,
+                entry.id,
+                query.text,
+                parts,
+                entry.category,
+                variant,
+                tuple(entry.tags) if isinstance(entry, Term) else (),
+                entry.note,
+            ),
             platform=platform,
             vantage=vantage,
             query=query,
@@ -124,7 +138,7 @@ def plan_probes(
     """Every term of every list, each variant its own probe; generated as consumed."""
     for loaded in lists:
         content = loaded.content
-        for term in content.terms:
+        for term in content.terms:  # streamed from the list's spool
             variants = term.variants or content.variants
             for probe in _probes_of(
                 content.id, term, variants, platform, vantage, separator, False
@@ -153,34 +167,37 @@ def check_query_lengths(lists: Iterable[LoadedList], adapters: Iterable[Adapter]
     """
     limited = [adapter for adapter in adapters if adapter.max_query_length is not None]
     errors: list[KeywordError] = []
+    more = 0
     for loaded in lists if limited else ():
-        content = loaded.content
-        sections: tuple[tuple[str, Sequence[Term | Control]], ...] = (
-            ("terms", content.terms),
-            ("controls", content.controls),
-        )
-        for section, entries in sections:
-            for index, entry in enumerate(entries):
-                field = "all" if isinstance(entry, Term) and entry.all is not None else "text"
-                variants = (entry.variants or content.variants) if isinstance(entry, Term) else ()
-                spellings = list(expand(entry.parts, variants))
-                for adapter in limited:
-                    limit = adapter.max_query_length or 0
-                    query, variant = max(
-                        ((adapter.separator.join(parts), name) for name, parts in spellings),
-                        key=lambda pair: len(pair[0]),
-                    )
-                    if len(query) > limit:
-                        errors.append(
-                            KeywordError(
-                                str(loaded.path),
-                                loaded.lines[entry.id],
-                                f"{section}[{index}].{field}",
-                                f"the {variant} query is {len(query)} characters long, but "
-                                f"{adapter.name} takes at most {limit} (it would cut or refuse "
-                                "it): shorten the term or leave the platform out",
-                            )
+        list_variants = loaded.content.variants
+        for section, index, line, entry in loaded.content.entries():
+            field = "all" if isinstance(entry, Term) and entry.all is not None else "text"
+            variants = (entry.variants or list_variants) if isinstance(entry, Term) else ()
+            spellings = list(expand(entry.parts, variants))
+            for adapter in limited:
+                limit = adapter.max_query_length or 0
+                query, variant = max(
+                    ((adapter.separator.join(parts), name) for name, parts in spellings),
+                    key=lambda pair: len(pair[0]),
+                )
+                if len(query) > limit and len(errors) >= MAX_ERRORS:
+                    more += 1
+                elif len(query) > limit:
+                    errors.append(
+                        KeywordError(
+                            str(loaded.path),
+                            line,
+                            f"{section}[{index}].{field}",
+                            f"the {variant} query is {len(query)} characters long, but "
+                            f"{adapter.name} takes at most {limit} (it would cut or refuse "
+                            "it): shorten the term or leave the platform out",
                         )
+                    )
+    if more:
+        last = errors[-1]
+        errors.append(
+            KeywordError(last.path, last.line, "", f"... and {more} more queries too long")
+        )
     if errors:
         raise KeywordListsInvalid(errors)
 
@@ -215,7 +232,7 @@ class Plan:
     adapters: dict[str, Adapter]
     shard: Shard | None = field(default=None)
 
-    def probes(self, platform: str, done: set[str]) -> Iterator[Probe]:
+    def probes(self, platform: str, done: Container[str]) -> Iterator[Probe]:
         adapter = self.adapters[platform]
         for probe in plan_probes(
             self.lists, platform, self.config.vantage, adapter.separator, self.shard
@@ -228,8 +245,14 @@ class Plan:
             self.lists, platform, self.config.vantage, self.adapters[platform].separator
         )
 
+    def totals(self) -> dict[str, int]:
+        """The number of probes planned on each platform."""
+        return {
+            platform: sum(1 for _ in self.probes(platform, set())) for platform in self.adapters
+        }
+
     def total(self) -> int:
-        return sum(1 for platform in self.adapters for _ in self.probes(platform, set()))
+        return sum(self.totals().values())
 
 
 def make_plan(config: RunConfig) -> Plan:

@@ -7,11 +7,12 @@ to keep. ``censorprobe schedule`` turns it into systemd, cron or GitHub Actions 
 ``censorprobe run-profile`` runs it once, and ``censorprobe daemon`` runs it on its cadence.
 
 ```yaml
-name: cn-core-6h                  # letters, digits, . _ - ; prefixes every run id
+name: cn-core-6h                  # letters, digits, . _ - ; prefixes run ids, kept in manifests
 lists: [../cn-core.yaml]          # paths relative to this file
 platforms: [weibo, baidu]
 base_urls: {weibo: https://mirror.example}     # optional
-pacing: {rate: 0.5, burst: 2, concurrency: 2}  # all optional
+pacing: {rate: 0.2, concurrency: 2}            # all optional; faster_than_polite: true
+                                               # to go above the adapter's polite pacing
 vantage: {name: home-dsl, proxy: socks5://127.0.0.1:1080, headers: cookies.txt}
 cadence: "0 */6 * * *"            # or an interval: 30s, 30m, 6h, 1d
 output: ../../results/cn-core     # relative to this file
@@ -27,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,11 +37,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     field_validator,
 )
 
+from runners.execution.progress import RunWatcher
 from runners.execution.runner import RunResult, execute
 from runners.keywords.lists import KeywordError, field_name
 from runners.keywords.yamlsafe import YamlSyntaxError, load_marked
@@ -51,8 +53,9 @@ from snapshots.format import SnapshotError, read_manifest
 from snapshots.writer import new_run_id
 
 __all__ = [
+    "PROFILE_FIELD",
     "Cadence",
-    "Pacing",
+    "ProfilePacing",
     "Profile",
     "ProfileInvalid",
     "Retention",
@@ -67,6 +70,8 @@ __all__ = [
 ]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+#: The manifest field naming the profile a run belongs to (what retention and resume go by).
+PROFILE_FIELD = "profile"
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -106,15 +111,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Pacing(_Strict):
+class ProfilePacing(_Strict):
+    """Each setting left out is the run's default (``RunConfig``)."""
+
     #: Requests per second per platform; None = the adapter's polite default; 0 = unpaced.
     rate: float | None = Field(default=None, ge=0)
     burst: int | None = Field(default=None, ge=1)
-    concurrency: int = Field(default=4, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
+    #: A rate or burst above the adapter's polite pacing, off loopback (recorded).
+    faster_than_polite: bool | None = None
 
 
 class Vantage(_Strict):
-    name: Name = "local"
+    name: Name = RunConfig.model_fields["vantage"].default
     proxy: str | None = None
     #: File of ``Name: value`` lines (cookies ...); read at each run, never recorded.
     headers: str | None = None
@@ -137,13 +146,15 @@ class Profile(_Strict):
     lists: list[str] = Field(min_length=1)
     platforms: list[str] = Field(min_length=1)
     base_urls: dict[str, str] = {}
-    pacing: Pacing = Pacing()
+    pacing: ProfilePacing = ProfilePacing()
     vantage: Vantage = Vantage()
     cadence: str
     output: str
     retention: Retention = Retention()
     #: The folder of the profile file; paths in the profile are relative to it.
     root: Path = Field(default=Path("."), exclude=True)
+    #: The profile file and the line of ``vantage.headers``, for the error of a missing file.
+    _headers_at: tuple[str, int] = PrivateAttr(default=("profile", 1))
 
     @field_validator("cadence")
     @classmethod
@@ -193,7 +204,7 @@ def load_profile(path: Path | str) -> Profile:
             [KeywordError(where, marked.line_of(["root"]), "root", "unknown field")]
         )
     try:
-        return Profile.model_validate({**marked.data, "root": path.resolve().parent})
+        profile = Profile.model_validate({**marked.data, "root": path.resolve().parent})
     except ValidationError as exc:
         errors = []
         for error in exc.errors():
@@ -205,36 +216,52 @@ def load_profile(path: Path | str) -> Profile:
                 message = "unknown field (check the spelling; see runners/scheduling/profiles.py)"
             errors.append(KeywordError(where, marked.line_of(loc), field_name(loc), message))
         raise ProfileInvalid(errors) from None
+    profile._headers_at = (where, marked.line_of(["vantage", "headers"]))
+    return profile
 
 
 def to_run_config(profile: Profile) -> RunConfig:
+    pacing = profile.pacing.model_dump(exclude_none=True)
     return RunConfig(
         lists=profile.list_paths(),
         platforms=profile.platforms,
         base_urls=profile.base_urls,
         vantage=profile.vantage.name,
-        rate=profile.pacing.rate,
-        burst=profile.pacing.burst,
-        concurrency=profile.pacing.concurrency,
         proxy=profile.vantage.proxy,
-        headers=read_headers(profile.headers_path()),
+        headers=_read_headers(profile),
+        **pacing,
     )
 
 
+def _read_headers(profile: Profile) -> dict[str, str]:
+    """The headers file, read at each run; a missing one names the profile's line."""
+    path = profile.headers_path()
+    try:
+        return read_headers(path)
+    except OSError as exc:
+        where, line = profile._headers_at
+        message = f"cannot read {path}: {exc.strerror}"
+        raise ProfileInvalid([KeywordError(where, line, "vantage.headers", message)]) from None
+
+
 def profile_runs(profile: Profile) -> list[tuple[Path, dict[str, Any]]]:
-    """This profile's snapshots (run ids ``<name>-<UTC time>-<hex>``), oldest first."""
+    """This profile's snapshots, oldest first: those whose manifest names it as ``profile``.
+
+    Never matched by folder name: profiles ``cn`` and ``cn-core`` may share one folder.
+    """
     out = profile.output_dir
     if not out.is_dir():
         return []
     runs = []
     for folder in out.iterdir():
-        if not folder.is_dir() or not folder.name.startswith(profile.name + "-"):
+        if not folder.is_dir():
             continue
         try:
             manifest = read_manifest(folder)
         except (SnapshotError, ValueError):
             continue
-        runs.append((folder, manifest))
+        if manifest.get(PROFILE_FIELD) == profile.name:
+            runs.append((folder, manifest))
     runs.sort(key=lambda item: (str(item[1].get("started_at") or ""), item[0].name))
     return runs
 
@@ -283,7 +310,7 @@ async def run_profile_async(
     profile: Profile,
     *,
     stop: asyncio.Event | None = None,
-    on_observation: Callable[[dict[str, Any]], None] | None = None,
+    watcher: RunWatcher | None = None,
     resume: bool = True,
 ) -> RunResult:
     """One run of the profile: resume its interrupted run if there is one, then apply retention."""
@@ -295,7 +322,7 @@ async def run_profile_async(
     if interrupted is not None:
         try:
             result = await execute(
-                plan, out, run_id=interrupted, resume=True, stop=stop, on_observation=on_observation
+                plan, out, run_id=interrupted, resume=True, stop=stop, watcher=watcher
             )
         except ValueError:
             result = None  # the lists changed since: leave it interrupted, start afresh
@@ -305,7 +332,8 @@ async def run_profile_async(
             out,
             run_id=new_profile_run_id(profile),
             stop=stop,
-            on_observation=on_observation,
+            watcher=watcher,
+            manifest_extra={PROFILE_FIELD: profile.name},
         )
     if result.status == "complete":
         apply_retention(profile)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.example_plugin.censorprobe_example.adapter import ExampleSearchAdapter
+from censorprobe_example.adapter import ExampleSearchAdapter
 
 __all__ = ["ExampleSearchAdapter"]

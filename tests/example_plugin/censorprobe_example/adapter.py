@@ -7,7 +7,8 @@ Needs: nothing. Pacing: 1 request/s. Known limits: it is an example; the platfor
 
 A third-party adapter is an ordinary :class:`probes.Adapter`. What differs from a built-in:
 its fingerprints and fixtures live in its own package, so it overrides ``fingerprints`` and
-``fixture_dir``.
+``fixture_dir``. ``pytest --censorprobe-adapter censorprobe_example`` runs censorprobe's
+contract kit over it.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ class ExampleSearchAdapter(Adapter):
     )
 
     @classmethod
-    def fixture_dir(cls) -> Path:
-        return _HERE / "fixtures"
+    def fixture_dir(cls, root: Path) -> Path:
+        return _HERE / "fixtures"  # shipped in the package, wherever the kit's root is
 
     @property
     def fingerprints(self) -> FingerprintSet:

@@ -1,7 +1,7 @@
-"""The adapter contract test kit's checks, as plain functions.
+"""The contract kit's checks as plain functions: each returns the problems it finds (empty: none).
 
-``test_adapter_contract.py`` runs them over every registered adapter; the scaffold and the
-third-party plugin tests run them over adapters that are not registered in this process.
+:mod:`probes.kit.suite` runs them as tests; they need no pytest, so a notebook or another
+test runner can call them too.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 
-from probes import Adapter, Case, Item, Outcome, Query, Signal, Verdict
+from probes.contract import Adapter, Case, Query
+from probes.outcome import Item, Outcome, Signal, Verdict
 
 __all__ = [
-    "FIXTURES",
     "case_problems",
     "case_response",
     "coverage_problems",
@@ -26,8 +26,6 @@ __all__ = [
     "run_case",
 ]
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
 
 @cache
 def fixture_bytes(path: Path) -> bytes:
@@ -36,24 +34,25 @@ def fixture_bytes(path: Path) -> bytes:
     return gzip.decompress(raw) if path.suffix == ".gz" else raw
 
 
-def case_response(
-    adapter: Adapter, case: Case, fixture_dir: Path | None = None
-) -> tuple[Query, httpx.Response]:
-    """The query and the response a case describes, as the runner would hand them over."""
-    folder = fixture_dir or type(adapter).fixture_dir()
+def fixture_files(folder: Path) -> Iterator[Path]:
+    """Every recorded body under ``folder`` (not the ``SOURCES.md`` notes)."""
+    return (path for path in sorted(folder.rglob("*")) if path.is_file() and path.suffix != ".md")
+
+
+def case_response(adapter: Adapter, case: Case, body: bytes) -> tuple[Query, httpx.Response]:
+    """The query and the response a case describes (with ``body``), as the runner hands them
+    to ``classify``."""
     query = Query(case.query)
     response = httpx.Response(
-        case.status,
-        headers=dict(case.headers),
-        content=fixture_bytes(folder / case.fixture),
-        request=adapter.request(query),
+        case.status, headers=dict(case.headers), content=body, request=adapter.request(query)
     )
     return query, response
 
 
-def run_case(adapter_cls: type[Adapter], case: Case, fixture_dir: Path | None = None) -> Outcome:
+def run_case(adapter_cls: type[Adapter], case: Case, folder: Path) -> Outcome:
+    """Classify a case's recorded response (its fixture under ``folder``) with a new adapter."""
     adapter = adapter_cls(env={})
-    query, response = case_response(adapter, case, fixture_dir)
+    query, response = case_response(adapter, case, fixture_bytes(folder / case.fixture))
     return adapter.classify(query, response)
 
 
@@ -74,7 +73,8 @@ def case_problems(case: Case, outcome: Outcome) -> list[str]:
 
 
 def outcome_problems(outcome: Outcome) -> list[str]:
-    """Broken invariants of an outcome: rule zero and the verdict table of DESIGN.md."""
+    """Broken invariants of an outcome: rule zero and the verdict table of
+    ``docs/architecture.md`` ("Verdicts")."""
     problems = []
     if not isinstance(outcome, Outcome):
         return [f"classify returned {type(outcome).__name__}, not an Outcome"]
@@ -114,8 +114,3 @@ def coverage_problems(adapter_cls: type[Adapter]) -> list[str]:
         f"{adapter_cls.name}: no censored {signal.value} case"
         for signal in sorted(adapter_cls.silent_censorship - signals)
     ]
-
-
-def fixture_files(root: Path = FIXTURES) -> Iterator[Path]:
-    """Every recorded body under ``root`` (not the SOURCES.md notes)."""
-    return (path for path in sorted(root.rglob("*")) if path.is_file() and path.suffix != ".md")
