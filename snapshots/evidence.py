@@ -35,7 +35,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_plus, urlsplit
@@ -74,7 +74,7 @@ _PIECES = re.compile(r"[\s;,=]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: a platform may send new header names every time
 def is_secret_name(name: str) -> bool:
     """Whether a header or query parameter name says it holds a credential (the rule above)."""
     for word in (match.lower() for match in _WORD.findall(name)):
