@@ -141,17 +141,23 @@ class Redactor:
         return self.url(value) if name.lower() in _URL_HEADERS else value
 
     def secret_values(self, url: str, headers: Iterable[tuple[str, str]]) -> list[str]:
-        """The values a request holds in secret: to be cut out of whatever comes back."""
+        """The values a request holds in secret, longest first: to be cut out of whatever
+        comes back."""
         found = [value for name, value in headers if self.secret_header(name)]
         found += [piece for value in list(found) for piece in _PIECES.split(value)]
+        if "?" in url or "#" in url or "@" in url:
+            found += self._url_secrets(url)
+        return sorted({value for value in found if len(value) >= _SHORTEST_ECHO}, key=len)[::-1]
+
+    def _url_secrets(self, url: str) -> list[str]:
         _, userinfo, _, query, fragment = _split_url(url)
-        found += userinfo.split(":")
+        found = userinfo.split(":")
         for text in (query or "", fragment or ""):
             for piece in text.split("&") if "=" in text else ():
                 name, sep, value = piece.partition("=")
                 if sep and self.secret_param(unquote_plus(name)):
                     found += [value, unquote_plus(value)]
-        return sorted({value for value in found if len(value) >= _SHORTEST_ECHO}, key=len)[::-1]
+        return found
 
 
 def _split_url(url: str) -> tuple[str, str, str, str | None, str | None]:
@@ -211,10 +217,9 @@ class Exchange:
         url = str(request.url)
         sent = request.headers.multi_items()
         echoes = redactor.secret_values(url, sent)
-        received = [
-            (name, _scrub_text(value, echoes))
-            for name, value in redactor.header_list(response.headers.multi_items())
-        ]
+        received = redactor.header_list(response.headers.multi_items())
+        if echoes:
+            received = [(name, _scrub_text(value, echoes)) for name, value in received]
         return cls(
             method=request.method,
             url=redactor.url(url),

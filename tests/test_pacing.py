@@ -42,8 +42,8 @@ def sends(bucket: TokenBucket, clock: FakeClock, count: int) -> list[float]:
     return asyncio.run(main())
 
 
-def most_in_one_second(times: list[float]) -> int:
-    return max(bisect_right(times, start + 1.0 - 1e-9) - i for i, start in enumerate(times))
+def most_in_one_second(times: list[float], span: float = 1.0) -> int:
+    return max(bisect_right(times, start + span - 1e-9) - i for i, start in enumerate(times))
 
 
 @pytest.mark.parametrize("rate", [1, 5, 20, 50])
@@ -153,4 +153,5 @@ def test_overdue_requests_do_not_clump_after_a_stall() -> None:
         return let_through
 
     times += asyncio.run(overdue())
-    assert most_in_one_second(times) <= 21
+    # Held to a window a little longer than a second: a margin for the way to the platform.
+    assert most_in_one_second(times, span=1.0 + 0.9 / 20 / 2) <= 21

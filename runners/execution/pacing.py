@@ -50,6 +50,10 @@ class TokenBucket:
         self._random = random.Random(seed)
         #: When the last ``rate + burst`` requests were let through (a one-second window).
         self._sent: deque[float] = deque(maxlen=max(1, math.floor(rate + self.burst)))
+        # The window is held a little longer than a second, by less than the schedule's own
+        # slack (the shortest jittered gap), so that it never slows the schedule but leaves a
+        # margin for the way to the platform, which does not keep the gaps to the microsecond.
+        self._window = 1.0 + ((1 - jitter) / rate / 2 if rate > 0 else 0.0)
 
     def pause_until(self, monotonic_deadline: float) -> None:
         self._paused_until = max(self._paused_until, monotonic_deadline)
@@ -75,7 +79,7 @@ class TokenBucket:
             if at < self._paused_until:  # a Retry-After came in: book a slot after it
                 at = self.reserve()
             elif self.rate > 0 and len(self._sent) == self._sent.maxlen:
-                at = max(at, self._sent[0] + 1.0)
+                at = max(at, self._sent[0] + self._window)
             if at <= now:
                 break
             await self._sleep(at - now)
