@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import re
 import struct
 import sys
@@ -40,6 +41,7 @@ from runners.execution.prober import Attempted, Prober
 from runners.plan.config import RunConfig
 
 FIXTURES = REPO / "tests" / "fixtures"
+REDIRECT_TOKEN = "redirect-secret-7f3a9c"
 CAP = RunConfig.model_fields["max_body_bytes"].default
 PAGE = (REPO / "tests" / "fixtures" / "testbed" / "visible.html").read_bytes()
 CHUNK = b"\0" * 2**16
@@ -367,7 +369,8 @@ def test_a_redirect_to_another_host_is_an_error_naming_it_and_the_other_host_get
         async with serving(other, host="127.0.0.2") as elsewhere:
 
             async def platform(request: web.Request) -> web.StreamResponse:
-                target = "/hop" if request.path == "/search" else f"{elsewhere.url}/search"
+                leaving = f"{elsewhere.url}/search?token={REDIRECT_TOKEN}"
+                target = "/hop" if request.path == "/search" else leaving
                 return web.Response(status=302, headers={"Location": target})
 
             async with serving(platform) as site:
@@ -389,13 +392,17 @@ def test_a_redirect_to_another_host_is_an_error_naming_it_and_the_other_host_get
     for observation in observations(folder, controls=True):
         assert observation["verdict"] == "error", observation
         assert observation["error"]["kind"] == "redirect", observation
-        assert f"HTTP 302 to {elsewhere.url}/search" in observation["error"]["detail"]
+        assert f"HTTP 302 to {elsewhere.url}/search?token=" in observation["error"]["detail"]
         assert observation["attempts"] == 1, "a redirect elsewhere is not asked again"
     # The platform's host got the vantage point's headers (so the test can fail) ...
     assert site.log and all(e["headers"].get("X-Api-Key") == SECRETS["X-Api-Key"] for e in site.log)
     # ... and the other host got nothing at all, least of all a header value.
     assert elsewhere.log == []
     assert not any(secret in repr(elsewhere.log) for secret in SECRETS.values())
+    # The token in where it led is redacted in everything the run wrote.
+    for path in folder.iterdir():
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        assert REDIRECT_TOKEN.encode() not in raw, path
 
 
 # -- one status policy --------------------------------------------------------------------

@@ -12,6 +12,7 @@ the probe at once and never pauses the platform.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -28,6 +29,10 @@ from runners.plan.config import RunConfig
 from snapshots.evidence import Exchange, Redactor
 
 __all__ = ["Attempted", "Pacer", "Prober"]
+
+
+#: A URL (absolute, or a path with a query) quoted in an error's detail.
+_URL_IN_TEXT = re.compile(r"(?:[a-z][a-z0-9+.-]*://|/)[^\s\"'<>]*")
 
 
 class Pacer(Protocol):
@@ -155,7 +160,20 @@ class Prober:
         )
         sent = request if response is None else response.request
         status = None if response is None else response.status_code
-        return Attempted(outcome, exchange, sent.method, self.redactor.url(str(sent.url)), status)
+        return Attempted(
+            self._scrubbed(outcome),
+            exchange,
+            sent.method,
+            self.redactor.url(str(sent.url)),
+            status,
+        )
+
+    def _scrubbed(self, outcome: Outcome) -> Outcome:
+        """The outcome with every URL its detail quotes (a redirect's target) redacted."""
+        if not outcome.detail or "://" not in outcome.detail and "?" not in outcome.detail:
+            return outcome
+        detail = _URL_IN_TEXT.sub(lambda found: self.redactor.url(found.group(0)), outcome.detail)
+        return outcome if detail == outcome.detail else replace(outcome, detail=detail)
 
     def _paced(self, outcome: Outcome) -> Outcome:
         """Pause the platform for the Retry-After an answer carries, if it is not too long."""
