@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from support import REPO, manifest, observations, run_probes, write_list
 
-from testbed import Action, Rule, RuleBook
+from testbed import Action, Fault, Rule, RuleBook
 
 pytest.importorskip("celery", reason="the distributed extra (celery) is not installed")
 pytest.importorskip("redis", reason="the distributed extra (redis) is not installed")
@@ -219,6 +219,78 @@ def test_two_vantages_one_snapshot_same_as_local(
         if path.suffix == ".gz":
             data = gzip.decompress(data)
         assert b"alpha-secret-session" not in data, path
+
+
+CONTROLS = {"天气", "牛肉面", "足球"}
+
+
+def _dispatch_on(
+    env: dict[str, str], keyword_list: Path, url: str, results: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    process = dispatch(
+        env,
+        keyword_list,
+        "--platform",
+        "testbed",
+        "--vantage",
+        "delta",
+        "--base-url",
+        url,
+        "--rate",
+        "0",
+        "--batch-size",
+        "5",
+        "--max-attempts",
+        "2",
+        "--backoff",
+        "0.01",
+        "--deadline",
+        "40",
+        "--out",
+        results,
+        *extra,
+    )
+    out, err = process.communicate(timeout=50)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_a_platform_unreachable_from_a_vantage_is_stopped_there_and_dispatch_exits_3(
+    start_testbed, broker, workers, tmp_path: Path
+) -> None:
+    testbed = start_testbed(fault_rate=1.0, faults=(Fault.RESET,))
+    keyword_list = write_list(tmp_path / "l.yaml", [(f"d{i}", f"词语{i}") for i in range(20)])
+    workers("delta")
+    wait_for_workers(broker, ["delta"])
+    ended = _dispatch_on(broker, keyword_list, testbed.url, tmp_path / "dist")
+    assert ended.returncode == 3, ended.stderr
+    assert "testbed (vantage delta): controls check 1 failed" in ended.stderr
+    assert "no answer from" in ended.stderr
+    # Not one probe was sent: only controls (three a batch, two attempts each), and at most
+    # the four batches' opening checks before the others were revoked.
+    assert {entry["query"] for entry in testbed.log} <= CONTROLS
+    assert 6 <= len(testbed.log) <= 4 * 6
+    folder = snapshot(tmp_path / "dist")
+    assert manifest(folder)["status"] == "interrupted"
+    assert observations(folder) == []
+    controls = observations(folder, controls=True)
+    assert controls and all(o["verdict"] == "error" for o in controls)
+
+
+def test_dispatch_exits_3_when_errors_pass_the_share(
+    start_testbed, broker, workers, tmp_path: Path
+) -> None:
+    testbed = start_testbed(fault_rate=1.0, faults=(Fault.CAPTCHA,))
+    keyword_list = write_list(tmp_path / "l.yaml", [(f"e{i}", f"词语{i}") for i in range(10)])
+    workers("delta")
+    wait_for_workers(broker, ["delta"])
+    ended = _dispatch_on(
+        broker, keyword_list, testbed.url, tmp_path / "dist", "--max-error-share", "1"
+    )
+    assert ended.returncode == 3, ended.stderr
+    assert "every probe (10) is an error" in ended.stderr
+    folder = snapshot(tmp_path / "dist")
+    assert manifest(folder)["status"] == "complete"
+    assert {o["error"]["kind"] for o in observations(folder)} == {"captcha"}
 
 
 def test_killed_worker_run_completes_without_duplicates(

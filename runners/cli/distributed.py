@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from runners.cli.display import err_console, print_summary, watch_run
-from runners.cli.exits import EXIT_INTERRUPTED, fail
+from runners.cli.display import err_console, watch_run
+from runners.cli.exits import fail
 from runners.cli.options import (
     Backoff,
     Concurrency,
@@ -25,7 +25,14 @@ from runners.cli.options import (
     Timeout,
     config_from_options,
 )
-from runners.cli.run import SETUP_ERRORS, probes_done, setup_failure
+from runners.cli.run import (
+    MAX_ERROR_SHARE,
+    SETUP_ERRORS,
+    MaxErrorShare,
+    conclude,
+    probes_done,
+    setup_failure,
+)
 from runners.execution.prober import run_pacing
 from runners.plan.config import read_headers
 from runners.plan.planner import make_plan
@@ -87,6 +94,7 @@ def dispatch_command(
     out: RunResultsFolder = Path("results"),
     run_id: Annotated[str | None, typer.Option(help="Name the run.")] = None,
     resume: Annotated[str | None, typer.Option(help="Resume an interrupted run by its id.")] = None,
+    max_error_share: MaxErrorShare = MAX_ERROR_SHARE,
 ) -> None:
     """Send the LISTS' probes to the workers of each --vantage and write one snapshot."""
     _distributed()
@@ -159,13 +167,11 @@ def dispatch_command(
         )
     for name, count in sorted(result.outstanding.items()):
         err_console.print(f"[yellow]vantage {name!r}:[/yellow] {count} batch(es) not answered")
-    print_summary(result.run_id, result.status, result.counts)
-    print(f"snapshot: {result.folder}")
-    if result.status != "complete":
-        raise fail(
-            f"run incomplete; resume with: censorprobe dispatch --resume {result.run_id} --out {out}",
-            EXIT_INTERRUPTED,
-        )
+    conclude(
+        result,
+        max_error_share,
+        f"resume with: censorprobe dispatch --resume {result.run_id} --out {out}",
+    )
 
 
 def worker_command(

@@ -10,7 +10,7 @@ import signal
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import typer
 
@@ -86,8 +86,18 @@ def setup_failure(exc: Exception) -> typer.Exit:
     return fail(str(exc))
 
 
-def conclude(result: RunResult, max_error_share: float, resume_hint: str) -> None:
-    """Print the summary, then exit as the module's docstring says (return: exit 0)."""
+class Ended(Protocol):
+    """How a run ended, local (:class:`RunResult`) or distributed (``DispatchResult``)."""
+
+    run_id: str
+    folder: Path
+    status: str
+    counts: dict[str, Any]
+    aborted: dict[str, str]
+
+
+def conclude(result: Ended, max_error_share: float, resume_hint: str) -> None:
+    """Print the summary, then exit as :mod:`runners.cli.exits` says (return: exit 0)."""
     print_summary(result.run_id, result.status, result.counts)
     print(f"snapshot: {result.folder}")
     problems = shortfalls(result, max_error_share)

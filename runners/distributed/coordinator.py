@@ -7,7 +7,10 @@ enqueues them on ``vantage.<name>``. Each batch carries its own controls (see
 are collected as they come back and written to one ordinary snapshot — observations,
 evidence (WARC) and manifest — exactly as a local run writes them; the first result per key
 wins (a re-delivered batch may come back twice). ``resume`` skips every key already
-written; ``deadline`` bounds the wait, and vantages with no live worker are reported.
+written; ``deadline`` bounds the wait, and vantages with no live worker are reported. A
+batch whose opening controls got no answer at all stops its platform at its vantage, as a local
+run aborts a platform: its other batches are revoked, the run ends ``interrupted`` with the
+reason in ``aborted``, and a resume tries again.
 
 Every batch sent is noted in ``batches.jsonl`` in the snapshot (task id, vantage, platform,
 keys). A coordinator that resumes a run first writes what the earlier one's batches brought
@@ -50,6 +53,8 @@ class DispatchResult:
     outstanding: dict[str, int] = field(default_factory=dict)
     #: on resume: batches of the earlier dispatch whose results were written, not sent again
     recovered: int = 0
+    #: "platform (vantage V)" -> why it was stopped: its controls got no answer there
+    aborted: dict[str, str] = field(default_factory=dict)
 
 
 def vantage_plan(plan: Plan, vantage: str) -> Plan:
@@ -115,6 +120,7 @@ def dispatch(
     pending: dict[str, tuple[Any, _Batch]] = {}
     checks = dict(writer.last_check)
     recovered = 0
+    aborted: dict[str, str] = {}
     sent_log: TextIO | None = None
     try:
         if resume:
@@ -155,16 +161,20 @@ def dispatch(
                 break
             progressed = False
             for task_id, (task, sent) in list(pending.items()):
-                if not task.ready():
-                    continue
+                if task_id not in pending or not task.ready():
+                    continue  # revoked with its platform, or not back yet
                 progressed = True
                 del pending[task_id]
                 if task.failed():
                     continue  # its keys stay missing: the run ends interrupted
                 body = task.get(propagate=False)
                 task.forget()
-                if not body.get("stale"):  # stale: a newer dispatch of this run has begun
-                    _write_batch(sink, sent, body, checks)
+                if body.get("stale"):  # a newer dispatch of this run has begun
+                    continue
+                _write_batch(sink, sent, body, checks)
+                if body.get("no_answer"):
+                    aborted[f"{sent.platform} (vantage {sent.vantage})"] = body["no_answer"]
+                    _stop_platform(pending, sent)
             if not progressed:
                 time.sleep(poll)
         missing = any(
@@ -186,8 +196,23 @@ def dispatch(
     for _, left in pending.values():
         outstanding[left.vantage] = outstanding.get(left.vantage, 0) + 1
     return DispatchResult(
-        run_id, writer.folder, status, writer.manifest["counts"], no_worker, outstanding, recovered
+        run_id,
+        writer.folder,
+        status,
+        writer.manifest["counts"],
+        no_worker,
+        outstanding,
+        recovered,
+        aborted,
     )
+
+
+def _stop_platform(pending: dict[str, tuple[Any, _Batch]], unreachable: _Batch) -> None:
+    """Revoke the batches still pending of the platform and vantage that gave no answer."""
+    for task_id, (task, batch) in list(pending.items()):
+        if (batch.vantage, batch.platform) == (unreachable.vantage, unreachable.platform):
+            task.revoke()
+            del pending[task_id]
 
 
 def _note_sent(log: TextIO, task_id: str, batch: _Batch) -> None:
@@ -262,7 +287,7 @@ def _write_batch(
         for row in body["probes"]
         if row["key"] in batch.probes and row["key"] not in sink.writer.done
     ]
-    if not fresh:
+    if not fresh and not body.get("no_answer"):
         return  # a re-delivered batch whose probes are all written already
     version = body["adapter_version"]
     by_key = {control.key: control for control in batch.controls}

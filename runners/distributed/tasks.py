@@ -107,12 +107,13 @@ async def run_batch(
                 return list(await asyncio.gather(*(timed(item) for item in items)))
 
             opening = await check(controls)
-            answers = await check(probes)
-            closing = await check(controls)
+            opening_check = CheckResult(1, tuple(result.outcome for result, *_ in opening))
+            unreachable = opening_check.unanswered
+            answers = [] if unreachable else await check(probes)
+            closing = [] if unreachable else await check(controls)
     finally:
         if hasattr(pacer, "aclose"):
             await pacer.aclose()
-    opening_check = CheckResult(1, tuple(result.outcome for result, *_ in opening))
     closing_check = CheckResult(2, tuple(result.outcome for result, *_ in closing))
 
     def rows(items: list[dict[str, Any]], answered: list[tuple[Attempted, str, int]], judged: bool):
@@ -138,14 +139,17 @@ async def run_batch(
             )
         return out
 
-    return {
+    body = {
         "vantage": config.vantage,
         "platform": platform,
         "adapter_version": adapter.version,
         "opening": rows(controls, opening, False),
-        "probes": rows(probes, answers, True),
-        "closing": rows(controls, closing, False),
+        "probes": [] if unreachable else rows(probes, answers, True),
+        "closing": [] if unreachable else rows(controls, closing, False),
     }
+    if unreachable:
+        body["no_answer"] = f"{opening_check.reason}: no answer from {adapter.base_url}"
+    return body
 
 
 @app.task(name="censorprobe.probe_batch")

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 
 from probes.outcome import ErrorKind, Outcome, Verdict
 
-__all__ = ["CheckResult", "judge"]
+__all__ = ["NO_ANSWER", "CheckResult", "judge"]
+
+#: Errors that mean the endpoint did not answer at all: a check that gets only these says
+#: the platform is unreachable (from here), not that it failed its controls.
+NO_ANSWER = frozenset({ErrorKind.TIMEOUT, ErrorKind.NETWORK, ErrorKind.HTTP_STATUS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,13 @@ class CheckResult:
         )
         hidden = any(o.verdict is Verdict.CENSORED for o in self.outcomes)
         return shown and not hidden
+
+    @property
+    def unanswered(self) -> bool:
+        """Every control got no answer at all (:data:`NO_ANSWER`): nothing to probe after it."""
+        return bool(self.outcomes) and all(
+            o.verdict is Verdict.ERROR and o.error in NO_ANSWER for o in self.outcomes
+        )
 
     @property
     def reason(self) -> str:

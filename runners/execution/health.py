@@ -2,7 +2,7 @@
 
 A run that ends ``complete`` can still have measured nothing: every probe an error, or so
 many that its terms tell little. A platform whose first control check got no answer was not
-probed at all (:data:`runners.execution.runner.NO_ANSWER`). The summary warns, and
+probed at all (:attr:`runners.execution.controls.CheckResult.unanswered`). The summary warns, and
 ``censorprobe run`` / ``run-profile`` exit 3, past :data:`MAX_ERROR_SHARE`.
 """
 

@@ -12,8 +12,8 @@ What a run never writes (docs/architecture.md, "The snapshot"):
   failed with retries left, or whose silent signal was not confirmed yet, and every probe
   whose closing check was cut short that way. ``--resume`` asks them again;
 - anything after the first control check of a platform got no answer at all (every control
-  ``timeout``, ``network`` or ``http_status``): the platform is not probed (``aborted``),
-  the run ends ``interrupted``, and a resume tries again;
+  ``timeout``, ``network`` or ``http_status``: ``CheckResult.unanswered``): the platform is
+  not probed (``aborted``), the run ends ``interrupted``, and a resume tries again;
 - anything once a write failed (a full disk): the run stops at once, marks itself
   ``interrupted`` if it still can, and raises :class:`SnapshotWriteError`.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from probes.contract import Adapter
-from probes.outcome import ErrorKind, Outcome, Verdict
+from probes.outcome import Outcome, Verdict
 from runners.execution.confirmation import Confirmation, confirm, needs_confirmation
 from runners.execution.controls import CheckResult, judge
 from runners.execution.observation import ObservationSink
@@ -43,11 +43,7 @@ from snapshots.evidence import EvidenceWriter
 from snapshots.format import EVIDENCE, TOOL, utc_now
 from snapshots.writer import SnapshotWriteError, SnapshotWriter, new_run_id
 
-__all__ = ["NO_ANSWER", "RunResult", "execute", "open_snapshot", "reask_errors"]
-
-#: Errors that mean the endpoint did not answer at all; a first control check that gets
-#: only these aborts the platform's run.
-NO_ANSWER = frozenset({ErrorKind.TIMEOUT, ErrorKind.NETWORK, ErrorKind.HTTP_STATUS})
+__all__ = ["RunResult", "execute", "open_snapshot", "reask_errors"]
 
 
 @dataclass(frozen=True)
@@ -105,13 +101,6 @@ class _Context:
         self.abort()
 
 
-def _no_answer(check: CheckResult) -> bool:
-    return bool(check.outcomes) and all(
-        outcome.verdict is Verdict.ERROR and outcome.error in NO_ANSWER
-        for outcome in check.outcomes
-    )
-
-
 class PlatformRun:
     """One platform's pipeline inside a run."""
 
@@ -142,7 +131,7 @@ class PlatformRun:
         try:
             async with self.prober:
                 first = await self._check()
-                if first is not None and _no_answer(first):
+                if first is not None and first.unanswered:
                     self.aborted = (
                         f"{first.reason}: no answer from {self.adapter.base_url}; "
                         "nothing was probed"
