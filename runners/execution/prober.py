@@ -1,6 +1,7 @@
 """One place that owns HTTP: send a query to a platform, paced and retried, and classify it.
 
-A :class:`Prober` holds a platform's ``httpx.AsyncClient`` and its pacer. Runs, trigger
+A :class:`Prober` holds a platform's HTTP transport
+(:class:`~runners.execution.transport.AiohttpTransport`) and its pacer. Runs, trigger
 isolation and distributed workers all probe through it, so pacing, retries, Retry-After
 and redaction behave the same everywhere. Each attempt is one bounded exchange
 (:func:`runners.execution.fetch.fetch`: a body cap, a deadline, same-host redirects, no
@@ -18,13 +19,13 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Protocol
 
-import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from probes.contract import Adapter, Query
 from probes.outcome import Outcome
-from runners.execution.fetch import fetch, no_cookies
+from runners.execution.fetch import fetch
 from runners.execution.pacing import TokenBucket
+from runners.execution.transport import AiohttpTransport
 from runners.plan.config import RunConfig
 from snapshots.evidence import Exchange, Redactor
 
@@ -87,15 +88,11 @@ class Prober:
         self.pacer: Pacer = pacer or default_pacer(adapter, config)
         self.stop = stop or asyncio.Event()
         self.headers = {"User-Agent": config.user_agent, **config.headers}
-        self._client: httpx.AsyncClient | None = None
+        self._transport: AiohttpTransport | None = None
 
     async def __aenter__(self) -> Prober:
-        self._client = httpx.AsyncClient(
-            timeout=self.config.timeout,
-            follow_redirects=False,
-            cookies=no_cookies(),
-            proxy=self.config.proxy,
-            limits=httpx.Limits(max_connections=self.config.concurrency + 2),
+        self._transport = AiohttpTransport(
+            max_connections=self.config.concurrency + 2, proxy=self.config.proxy
         )
         return self
 
@@ -105,8 +102,8 @@ class Prober:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._transport is not None:
+            await self._transport.aclose()
 
     async def probe(self, query: Query) -> Attempted:
         """Send until an answer worth keeping or attempts run out; never raises for the platform."""
@@ -135,14 +132,14 @@ class Prober:
         return float(min(60.0, self.config.backoff * 2 ** (state.attempt_number - 1)))
 
     async def _once(self, query: Query) -> Attempted:
-        assert self._client is not None, "use the prober as an async context manager"
+        assert self._transport is not None, "use the prober as an async context manager"
         request = self.adapter.request(query)
         # The run's headers (User-Agent, vantage headers) go under the adapter's own.
         for name, value in self.headers.items():
             request.headers.setdefault(name, value)
         await self.pacer.acquire()
         fetched = await fetch(
-            self._client,
+            self._transport,
             request,
             max_body=self.config.max_body_bytes,
             deadline=self.config.timeout,

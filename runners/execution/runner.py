@@ -1,6 +1,6 @@
 """The runner: probes every planned term on every platform, paced, retried, judged, written.
 
-One ``httpx.AsyncClient`` per platform owns all HTTP. Each platform runs as its own
+One :class:`~runners.execution.prober.Prober` per platform owns all HTTP. Each platform runs as its own
 pipeline: a control check opens the run, another follows every ``control_every`` finished
 probes, and a last one closes it. A probe's outcome is final once the checks on both sides
 of it have answered (:func:`runners.execution.controls.judge`); it is then written and flushed
