@@ -10,6 +10,8 @@ twice per request; aiohttp's connector and C parser do the same exchange for a f
 - nothing of its own goes on the wire: no cookie jar (a platform's ``Set-Cookie`` is never
   sent back), no default headers (the request's are all there is, and the WARC records them),
   the URL exactly as httpx encoded it;
+- no proxy but the run's own (``--proxy``, which the manifest records as part of the vantage
+  point): ``HTTP_PROXY`` and the like in the environment are not used, nor ``.netrc``;
 - no silent second sending of a request whose connection broke: each attempt is one
   request, paced and counted by the prober;
 - no redirects and no decompression: :func:`runners.execution.fetch.fetch` follows redirects
@@ -91,7 +93,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             skip_auto_headers=_AUTO_HEADERS,
             auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=None),
-            trust_env=True,
+            trust_env=False,
             max_line_size=MAX_HEADER_BYTES,
             max_field_size=MAX_HEADER_BYTES,
         )
