@@ -25,7 +25,9 @@ twice per request; aiohttp's connector and C parser do the same exchange for a f
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Iterator
+from functools import cache
 
 import aiohttp
 import httpx
@@ -61,6 +63,12 @@ def _as_httpx(request: httpx.Request) -> Iterator[None]:
         raise httpx.NetworkError(str(exc) or type(exc).__name__, request=request) from exc
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """httpx's own verified TLS context (its CA bundle), made on the first https request."""
+    return httpx.create_ssl_context()
+
+
 class _Body(httpx.AsyncByteStream):
     """The answer's body as it came off the wire, chunk by chunk."""
 
@@ -86,7 +94,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
                 limit=max_connections,
-                ssl=httpx.create_ssl_context(),
                 keepalive_timeout=KEEPALIVE_SECONDS,
             ),
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -116,6 +123,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body or None,
                 allow_redirects=False,
                 proxy=self._proxy,
+                ssl=_tls() if request.url.scheme == "https" else True,
             )
         version = response.version
         extensions: dict[str, object] = {
