@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from snapshots.format import OBSERVATION_FIELDS, CorruptLine, iter_jsonl
+
+if TYPE_CHECKING:
+    import duckdb  # loaded by connect(): commands that never query (run, isolate) start without it
 
 __all__ = ["ObservationSql", "connect", "corrupt_lines"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection: timestamps in UTC, no progress bar on the terminal."""
+    import duckdb
+
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     # Inside Jupyter without ipywidgets DuckDB starts with no bar and refuses to set the option.

@@ -22,15 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from snapshots.crossplatform import DEFAULT_PAIRS
 from snapshots.duck import ObservationSql, connect
 from snapshots.format import EVIDENCE
 from snapshots.store import Snapshot
 from snapshots.tabular import FORMULA_LEADING
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "EXPORT_COLUMNS",

@@ -32,7 +32,7 @@ from runners.distributed.app import app as default_app
 from runners.distributed.app import queue_of
 from runners.distributed.generation import start_generation
 from runners.distributed.tasks import exchange_from_json
-from runners.execution.observation import ObservationSink
+from runners.execution.observation import ObservationSink, Observed
 from runners.execution.progress import RunWatcher
 from runners.execution.runner import open_snapshot
 from runners.plan.planner import Plan, Probe
@@ -294,15 +294,17 @@ def _write_batch(
 
     def commit(probe: Probe, row: dict[str, Any], **where: Any) -> None:
         sink.commit(
-            probe,
-            version,
-            started_at=row["started_at"],
-            elapsed_ms=row["elapsed_ms"],
-            attempts=row["attempts"],
-            request=row["request"],
-            outcome=row["outcome"],
-            exchange=exchange_from_json(row.get("exchange")),
-            **where,
+            Observed(
+                probe,
+                version,
+                started_at=row["started_at"],
+                elapsed_ms=row["elapsed_ms"],
+                attempts=row["attempts"],
+                request=row["request"],
+                outcome=row["outcome"],
+                exchange=exchange_from_json(row.get("exchange")),
+                **where,
+            )
         )
 
     # Check numbers run per platform across vantages, as `last_check` counts them on resume.

@@ -8,7 +8,7 @@
   :data:`MAX_REDIRECTS` times, with the request's own headers. Any other redirect is handed
   to the adapter as it came (its fingerprints know a login or captcha redirect; otherwise it
   is a ``redirect`` error naming where it led). No cookie jar: a platform's ``Set-Cookie``
-  is never sent back.
+  is never sent back (:mod:`runners.execution.transport`).
 
 Whatever was read before a limit or a transport error is kept, up to the cap, as evidence.
 The status of the answer is not looked at here: that is the adapter's (one status policy,
@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
 from probes.outcome import ErrorKind, Outcome
 from runners.execution.body import ACCEPT_ENCODING, CappedBody
 
-__all__ = ["MAX_REDIRECTS", "Fetched", "fetch", "no_cookies"]
+__all__ = ["MAX_REDIRECTS", "Fetched", "fetch"]
 
 MAX_REDIRECTS = 5
 #: Response headers that describe the body as sent, not the decoded body that is kept.
@@ -43,17 +42,12 @@ class Fetched:
     failure: Outcome | None = None
 
 
-def no_cookies() -> httpx.Cookies:
-    """A cookie jar that refuses every cookie, for the client: nothing is ever replayed."""
-    return httpx.Cookies(CookieJar(DefaultCookiePolicy(allowed_domains=[])))
-
-
 async def fetch(
-    client: httpx.AsyncClient, request: httpx.Request, *, max_body: int, deadline: float
+    transport: httpx.AsyncBaseTransport, request: httpx.Request, *, max_body: int, deadline: float
 ) -> Fetched:
     """Send ``request`` and read its answer within ``deadline`` seconds and ``max_body`` bytes."""
     request.headers["Accept-Encoding"] = ACCEPT_ENCODING
-    exchange = _Exchange(client, max_body)
+    exchange = _Exchange(transport, max_body)
     try:
         async with asyncio.timeout(deadline):
             return await exchange.run(request)
@@ -70,15 +64,15 @@ async def fetch(
 class _Exchange:
     """The state of one exchange, so that a deadline or an error can keep what was read."""
 
-    def __init__(self, client: httpx.AsyncClient, max_body: int) -> None:
-        self.client = client
+    def __init__(self, transport: httpx.AsyncBaseTransport, max_body: int) -> None:
+        self.transport = transport
         self.max_body = max_body
         self.head: httpx.Response | None = None
         self.body: CappedBody | None = None
 
     async def run(self, request: httpx.Request) -> Fetched:
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self.client.send(request, stream=True)
+            response = await self.transport.handle_async_request(request)
             try:
                 target = _followed(request, response)
                 if target is not None:

@@ -19,7 +19,7 @@ from snapshots.writer import SnapshotWriteError, SnapshotWriter
 if TYPE_CHECKING:
     from runners.execution.confirmation import Confirmation
 
-__all__ = ["MAX_ITEMS", "ObservationHook", "ObservationSink", "build_observation"]
+__all__ = ["MAX_ITEMS", "ObservationHook", "ObservationSink", "Observed", "build_observation"]
 
 #: Items kept per observation (the first results the platform listed).
 MAX_ITEMS = 5
@@ -27,22 +27,39 @@ MAX_ITEMS = 5
 ObservationHook = Callable[[dict[str, Any]], None]
 
 
+@dataclass(frozen=True)
+class Observed:
+    """What one probe or control found, ready to commit: the observation line but for the
+    run it belongs to and where its evidence lands in the WARC (format: results/README.md).
+
+    ``check``: the number of the control check a control belongs to; ``window``: the checks
+    (opening, closing) that judged a probe; ``confirmation``: how a silent signal was
+    confirmed, its probes' exchanges still to be written.
+    """
+
+    probe: Probe
+    adapter_version: str
+    started_at: str
+    elapsed_ms: int
+    attempts: int
+    request: dict[str, Any]
+    outcome: dict[str, Any]
+    exchange: Exchange | None = None
+    check: int | None = None
+    window: tuple[int, int] | None = None
+    confirmation: Confirmation | None = None
+
+
 def build_observation(
     run_id: str,
-    probe: Probe,
-    adapter_version: str,
+    observed: Observed,
     *,
-    started_at: str,
-    elapsed_ms: int,
-    attempts: int,
-    request: dict[str, Any],
-    outcome: dict[str, Any],
     evidence: dict[str, Any] | None,
-    check: int | None = None,
-    window: tuple[int, int] | None = None,
     confirmation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One line of ``observations.jsonl`` (format: results/README.md)."""
+    """One line of ``observations.jsonl``: ``observed`` with where its evidence (and that of
+    its confirmation's probes, in ``confirmation``) was written."""
+    probe = observed.probe
     line = {
         "schema": SCHEMA,
         "run_id": run_id,
@@ -51,20 +68,20 @@ def build_observation(
         "term": probe.term.to_json(),
         "query": probe.query.text,
         "platform": probe.platform,
-        "adapter_version": adapter_version,
+        "adapter_version": observed.adapter_version,
         "vantage": probe.vantage,
-        "started_at": started_at,
-        "elapsed_ms": elapsed_ms,
-        "attempts": attempts,
-        "request": request,
-        **outcome,
+        "started_at": observed.started_at,
+        "elapsed_ms": observed.elapsed_ms,
+        "attempts": observed.attempts,
+        "request": observed.request,
+        **observed.outcome,
         "evidence": evidence,
     }
     line["items"] = line["items"][:MAX_ITEMS]
-    if check is not None:
-        line["check"] = check
-    if window is not None:
-        line["controls"] = {"opening": window[0], "closing": window[1]}
+    if observed.check is not None:
+        line["check"] = observed.check
+    if observed.window is not None:
+        line["controls"] = {"opening": observed.window[0], "closing": observed.window[1]}
     if confirmation is not None:
         line["confirmation"] = confirmation
     return line
@@ -78,41 +95,20 @@ class ObservationSink:
     evidence: EvidenceWriter | None
     on_observation: ObservationHook | None = None
 
-    def commit(
-        self,
-        probe: Probe,
-        adapter_version: str,
-        *,
-        started_at: str,
-        elapsed_ms: int,
-        attempts: int,
-        request: dict[str, Any],
-        outcome: dict[str, Any],
-        exchange: Exchange | None,
-        check: int | None = None,
-        window: tuple[int, int] | None = None,
-        confirmation: Confirmation | None = None,
-    ) -> dict[str, Any]:
+    def commit(self, observed: Observed) -> dict[str, Any]:
         """Write one observation with its evidence; :class:`SnapshotWriteError` if it cannot."""
+        key = observed.probe.key
         confirmed = None
-        if confirmation is not None:
+        if observed.confirmation is not None:
             refs = [
-                self._evidence(check.result.exchange, check.key(probe.key))
-                for check in confirmation.probes
+                self._evidence(check.result.exchange, check.key(key))
+                for check in observed.confirmation.probes
             ]
-            confirmed = confirmation.to_json(probe.key, refs)
+            confirmed = observed.confirmation.to_json(key, refs)
         line = build_observation(
             self.writer.manifest["run_id"],
-            probe,
-            adapter_version,
-            started_at=started_at,
-            elapsed_ms=elapsed_ms,
-            attempts=attempts,
-            request=request,
-            outcome=outcome,
-            evidence=self._evidence(exchange, probe.key),
-            check=check,
-            window=window,
+            observed,
+            evidence=self._evidence(observed.exchange, key),
             confirmation=confirmed,
         )
         self.writer.append(line)

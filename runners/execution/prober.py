@@ -1,6 +1,7 @@
 """One place that owns HTTP: send a query to a platform, paced and retried, and classify it.
 
-A :class:`Prober` holds a platform's ``httpx.AsyncClient`` and its pacer. Runs, trigger
+A :class:`Prober` holds a platform's HTTP transport
+(:class:`~runners.execution.transport.AiohttpTransport`) and its pacer. Runs, trigger
 isolation and distributed workers all probe through it, so pacing, retries, Retry-After
 and redaction behave the same everywhere. Each attempt is one bounded exchange
 (:func:`runners.execution.fetch.fetch`: a body cap, a deadline, same-host redirects, no
@@ -12,19 +13,21 @@ the probe at once and never pauses the platform.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Protocol
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from probes.contract import Adapter, Query
-from probes.outcome import Outcome
-from runners.execution.fetch import fetch, no_cookies
+from probes.outcome import ErrorKind, Outcome
+from runners.execution.fetch import fetch
 from runners.execution.pacing import TokenBucket
+from runners.execution.transport import AiohttpTransport
 from runners.plan.config import RunConfig
 from snapshots.evidence import Exchange, Redactor
 
@@ -64,8 +67,20 @@ def run_pacing(adapter: Adapter, config: RunConfig) -> tuple[float, int]:
     )
 
 
-def default_pacer(adapter: Adapter, config: RunConfig) -> TokenBucket:
-    return TokenBucket(*run_pacing(adapter, config))
+def default_pacer(
+    adapter: Adapter,
+    config: RunConfig,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> TokenBucket:
+    return TokenBucket(*run_pacing(adapter, config), sleep=sleep)
+
+
+class _Stopped(Exception):
+    """The run stopped during a wait; ``request``: the attempt the pacer's wait kept back."""
+
+    def __init__(self, request: httpx.Request | None = None) -> None:
+        super().__init__()
+        self.request = request
 
 
 class Prober:
@@ -84,18 +99,15 @@ class Prober:
         self.config = config
         self.redactor = Redactor().with_params(config.redact_params).with_headers(config.headers)
         self.keep_exchanges = config.evidence if keep_exchanges is None else keep_exchanges
-        self.pacer: Pacer = pacer or default_pacer(adapter, config)
         self.stop = stop or asyncio.Event()
+        # The prober's own pacer waits as the prober does: not past the run's stop.
+        self.pacer: Pacer = pacer or default_pacer(adapter, config, self._sleep)
         self.headers = {"User-Agent": config.user_agent, **config.headers}
-        self._client: httpx.AsyncClient | None = None
+        self._transport: AiohttpTransport | None = None
 
     async def __aenter__(self) -> Prober:
-        self._client = httpx.AsyncClient(
-            timeout=self.config.timeout,
-            follow_redirects=False,
-            cookies=no_cookies(),
-            proxy=self.config.proxy,
-            limits=httpx.Limits(max_connections=self.config.concurrency + 2),
+        self._transport = AiohttpTransport(
+            max_connections=self.config.concurrency + 2, proxy=self.config.proxy
         )
         return self
 
@@ -105,22 +117,30 @@ class Prober:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._transport is not None:
+            await self._transport.aclose()
 
     async def probe(self, query: Query) -> Attempted:
-        """Send until an answer worth keeping or attempts run out; never raises for the platform."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_attempts),
-            wait=self._wait,
-            retry=retry_if_result(self._worth_retrying),
-            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-        )
-        result: Attempted = await retrying(self._once, query)
-        attempts = int(retrying.statistics.get("attempt_number", 1))
-        return Attempted(
-            result.outcome, result.exchange, result.method, result.url, result.status, attempts
-        )
+        """Send until an answer worth keeping or attempts run out; never raises for the platform.
+
+        When the run stops, every wait ends at once (a back-off, a turn of the prober's own
+        pacer, a platform's Retry-After): the probe ends with the answer it has, cut short with
+        attempts left, or with ``attempts`` 0 if nothing was sent yet.
+        """
+        result: Attempted | None = None
+        attempts = 0
+        try:
+            while True:
+                result = await self._once(query)
+                attempts += 1
+                if attempts >= self.config.max_attempts or not self._worth_retrying(result):
+                    break
+                await self._sleep(self._backoff(result, attempts))
+        except _Stopped as stopped:
+            if result is None:
+                assert stopped.request is not None
+                return self._not_sent(stopped.request)
+        return replace(result, attempts=attempts)
 
     def _worth_retrying(self, result: Attempted) -> bool:
         if self.stop.is_set() or not result.outcome.retryable:
@@ -128,21 +148,40 @@ class Prober:
         retry_after = result.outcome.retry_after
         return retry_after is None or retry_after <= self.config.max_retry_after
 
-    def _wait(self, state: RetryCallState) -> float:
-        result: Attempted | None = state.outcome.result() if state.outcome else None
-        if result is not None and result.outcome.retry_after is not None:
+    def _backoff(self, result: Attempted, attempts: int) -> float:
+        """How long to wait after the ``attempts``-th attempt before the next."""
+        if result.outcome.retry_after is not None:
             return 0.0  # the pacer is paused until Retry-After has passed
-        return float(min(60.0, self.config.backoff * 2 ** (state.attempt_number - 1)))
+        return float(min(60.0, self.config.backoff * 2 ** (attempts - 1)))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep (back-off, the pacer's waits); raise :class:`_Stopped` once the run stops."""
+        if self.stop.is_set():
+            raise _Stopped
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), seconds)
+        if self.stop.is_set():
+            raise _Stopped
+
+    def _not_sent(self, request: httpx.Request) -> Attempted:
+        outcome = Outcome.failed(ErrorKind.NETWORK, "not sent: the run stopped while it waited")
+        url = self.redactor.url(str(request.url))
+        return Attempted(outcome, None, request.method, url, None, attempts=0)
 
     async def _once(self, query: Query) -> Attempted:
-        assert self._client is not None, "use the prober as an async context manager"
+        assert self._transport is not None, "use the prober as an async context manager"
         request = self.adapter.request(query)
         # The run's headers (User-Agent, vantage headers) go under the adapter's own.
         for name, value in self.headers.items():
             request.headers.setdefault(name, value)
-        await self.pacer.acquire()
+        try:
+            await self.pacer.acquire()
+        except _Stopped:
+            raise _Stopped(request) from None
         fetched = await fetch(
-            self._client,
+            self._transport,
             request,
             max_body=self.config.max_body_bytes,
             deadline=self.config.timeout,

@@ -1,6 +1,6 @@
 """The runner: probes every planned term on every platform, paced, retried, judged, written.
 
-One ``httpx.AsyncClient`` per platform owns all HTTP. Each platform runs as its own
+One :class:`~runners.execution.prober.Prober` per platform owns all HTTP. Each platform runs as its own
 pipeline: a control check opens the run, another follows every ``control_every`` finished
 probes, and a last one closes it. A probe's outcome is final once the checks on both sides
 of it have answered (:func:`runners.execution.controls.judge`); it is then written and flushed
@@ -33,7 +33,7 @@ from probes.contract import Adapter
 from probes.outcome import Outcome, Verdict
 from runners.execution.confirmation import Confirmation, confirm, needs_confirmation
 from runners.execution.controls import CheckResult, judge
-from runners.execution.observation import ObservationSink
+from runners.execution.observation import ObservationSink, Observed
 from runners.execution.prober import Attempted, Prober
 from runners.execution.progress import RunWatcher
 from runners.plan.conduct import check_conduct
@@ -240,17 +240,19 @@ class PlatformRun:
         result = timed.result
         try:
             self.ctx.sink.commit(
-                probe,
-                self.adapter.version,
-                started_at=timed.started_at,
-                elapsed_ms=timed.elapsed_ms,
-                attempts=result.attempts,
-                request={"method": result.method, "url": result.url, "status": result.status},
-                outcome=outcome.to_json(),
-                exchange=result.exchange,
-                check=check,
-                window=window,
-                confirmation=timed.confirmation,
+                Observed(
+                    probe,
+                    self.adapter.version,
+                    started_at=timed.started_at,
+                    elapsed_ms=timed.elapsed_ms,
+                    attempts=result.attempts,
+                    request={"method": result.method, "url": result.url, "status": result.status},
+                    outcome=outcome.to_json(),
+                    exchange=result.exchange,
+                    check=check,
+                    window=window,
+                    confirmation=timed.confirmation,
+                )
             )
         except SnapshotWriteError as exc:
             self.ctx.failed(exc)
