@@ -22,6 +22,13 @@ from types import TracebackType
 from typing import Protocol
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from probes.contract import Adapter, Query
 from probes.outcome import ErrorKind, Outcome
@@ -83,6 +90,13 @@ class _Stopped(Exception):
         self.request = request
 
 
+def _last_answer(state: RetryCallState) -> Attempted:
+    """Attempts ran out on an answer worth retrying: it is the probe's answer."""
+    assert state.outcome is not None
+    answer: Attempted = state.outcome.result()
+    return answer
+
+
 class Prober:
     """Sends queries to one platform. Use as ``async with Prober(...) as prober``."""
 
@@ -103,6 +117,7 @@ class Prober:
         # The prober's own pacer waits as the prober does: not past the run's stop.
         self.pacer: Pacer = pacer or default_pacer(adapter, config, self._sleep)
         self.headers = {"User-Agent": config.user_agent, **config.headers}
+        self._exponential = wait_exponential(multiplier=config.backoff, max=60)
         self._transport: AiohttpTransport | None = None
 
     async def __aenter__(self) -> Prober:
@@ -127,20 +142,30 @@ class Prober:
         pacer, a platform's Retry-After): the probe ends with the answer it has, cut short with
         attempts left, or with ``attempts`` 0 if nothing was sent yet.
         """
-        result: Attempted | None = None
-        attempts = 0
+        last: Attempted | None = None
+        sent = 0
+
+        async def attempt() -> Attempted:
+            nonlocal last, sent
+            last = await self._once(query)
+            sent += 1
+            return last
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_attempts),
+            retry=retry_if_result(self._worth_retrying),
+            wait=self._backoff,
+            sleep=self._sleep,
+            retry_error_callback=_last_answer,
+        )
         try:
-            while True:
-                result = await self._once(query)
-                attempts += 1
-                if attempts >= self.config.max_attempts or not self._worth_retrying(result):
-                    break
-                await self._sleep(self._backoff(result, attempts))
+            answer: Attempted = await retrying(attempt)
         except _Stopped as stopped:
-            if result is None:
+            if last is None:
                 assert stopped.request is not None
                 return self._not_sent(stopped.request)
-        return replace(result, attempts=attempts)
+            answer = last
+        return replace(answer, attempts=sent)
 
     def _worth_retrying(self, result: Attempted) -> bool:
         if self.stop.is_set() or not result.outcome.retryable:
@@ -148,11 +173,13 @@ class Prober:
         retry_after = result.outcome.retry_after
         return retry_after is None or retry_after <= self.config.max_retry_after
 
-    def _backoff(self, result: Attempted, attempts: int) -> float:
-        """How long to wait after the ``attempts``-th attempt before the next."""
-        if result.outcome.retry_after is not None:
-            return 0.0  # the pacer is paused until Retry-After has passed
-        return float(min(60.0, self.config.backoff * 2 ** (attempts - 1)))
+    def _backoff(self, state: RetryCallState) -> float:
+        """How long to wait after an attempt before the next: ``--backoff`` doubled each time
+        (at most a minute), or nothing after a Retry-After, which pauses the pacer instead."""
+        assert state.outcome is not None
+        if state.outcome.result().outcome.retry_after is not None:
+            return 0.0
+        return float(self._exponential(state))
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep (back-off, the pacer's waits); raise :class:`_Stopped` once the run stops."""
