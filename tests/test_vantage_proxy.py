@@ -1,7 +1,9 @@
-"""A vantage point behind a real loopback proxy (proxy.py): every request goes through it."""
+"""A vantage point behind a real loopback proxy: HTTP (proxy.py) and SOCKS5 (pproxy); every
+request goes through it."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -9,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import manifest, observations, write_list
+from support import manifest, observations, only_run, run_on_testbed, write_list
 
 from runners.scheduling.profiles import run_profile
 
@@ -80,3 +82,71 @@ def test_run_through_a_proxy_records_the_vantage(
             break
         time.sleep(0.1)
     assert seen and all(" 200 OK " in line for line in seen)
+
+
+@pytest.fixture
+def socks_proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real SOCKS5 server (pproxy) on a free loopback port; yields host:port and its log."""
+    pytest.importorskip("pproxy", reason="the SOCKS test needs pproxy (pip install pproxy)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "socks.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pproxy", "-l", f"socks5://127.0.0.1:{port}", "-v"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while "Serving on" not in log.read_text():
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("pproxy did not start")
+            time.sleep(0.05)
+        yield f"127.0.0.1:{port}", log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("scheme", "resolved_by"), [("socks5", "here"), ("socks5h", "proxy")])
+def test_run_through_a_socks5_proxy(
+    start_testbed, tmp_path: Path, socks_proxy: tuple[str, Path], scheme: str, resolved_by: str
+) -> None:
+    where, log = socks_proxy
+    testbed = start_testbed()
+    port = testbed.url.rsplit(":", 1)[1]
+    keyword_list = write_list(tmp_path / "list.yaml", [("a", "词语一"), ("b", "词语二")])
+    proxy = f"{scheme}://{where}"
+    result = run_on_testbed(
+        keyword_list, f"http://localhost:{port}", tmp_path / "r", "--proxy", proxy
+    )
+    assert result.returncode == 0, result.stderr
+    folder = only_run(tmp_path / "r")
+    assert {o["verdict"] for o in observations(folder)} == {"visible"}
+    assert manifest(folder)["config"]["proxy"] == proxy
+    # Every connection went through the proxy; with socks5h the proxy was handed the name
+    # (resolved at the vantage point), with socks5 the address resolved here.
+    target = f"localhost:{port}" if resolved_by == "proxy" else f"127.0.0.1:{port}"
+    connections = [line for line in log.read_text().splitlines() if " -> " in line]
+    assert connections and all(line.endswith(f"-> {target}") for line in connections)
+    searches = [entry for entry in testbed.log if not entry["path"].startswith("/_testbed")]
+    assert searches
+
+
+def test_a_dead_socks_proxy_is_an_error_never_censorship(start_testbed, tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    testbed = start_testbed()
+    keyword_list = write_list(tmp_path / "list.yaml", [("a", "词语一")])
+    result = run_on_testbed(
+        keyword_list, testbed.url, tmp_path / "r", "--proxy", f"socks5://127.0.0.1:{dead}"
+    )
+    assert result.returncode == 3, result.stderr
+    assert "no answer from" in result.stderr
+    rows = observations(only_run(tmp_path / "r"), controls=True)
+    assert rows and {o["verdict"] for o in rows} == {"error"}
+    assert {o["error"]["kind"] for o in rows} == {"network"}
+    assert testbed.log == []

@@ -11,7 +11,10 @@ twice per request; aiohttp's connector and C parser do the same exchange for a f
   sent back), no default headers (the request's are all there is, and the WARC records them),
   the URL exactly as httpx encoded it;
 - no proxy but the run's own (``--proxy``, which the manifest records as part of the vantage
-  point): ``HTTP_PROXY`` and the like in the environment are not used, nor ``.netrc``;
+  point): ``HTTP_PROXY`` and the like in the environment are not used, nor ``.netrc``. An
+  ``http(s)://`` proxy is aiohttp's own; ``socks5://`` (names resolved here) and
+  ``socks5h://`` (names resolved by the proxy, at the vantage point: what a measurement of
+  that place wants) go through aiohttp-socks, loaded only then;
 - no silent second sending of a request whose connection broke: each attempt is one
   request, paced and counted by the prober;
 - no redirects and no decompression: :func:`runners.execution.fetch.fetch` follows redirects
@@ -28,6 +31,8 @@ import contextlib
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from functools import cache
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 import httpx
@@ -45,10 +50,14 @@ _AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent")
 
 
 @contextlib.contextmanager
-def _as_httpx(request: httpx.Request) -> Iterator[None]:
-    """Raise aiohttp's errors as the httpx errors they are."""
+def _as_httpx(
+    request: httpx.Request, proxy_errors: tuple[type[Exception], ...] = ()
+) -> Iterator[None]:
+    """Raise aiohttp's errors (and the SOCKS proxy's) as the httpx errors they are."""
     try:
         yield
+    except proxy_errors as exc:
+        raise httpx.ProxyError(str(exc) or type(exc).__name__, request=request) from exc
     except aiohttp.ClientProxyConnectionError as exc:
         raise httpx.ProxyError(str(exc), request=request) from exc
     except aiohttp.ClientHttpProxyError as exc:
@@ -69,15 +78,44 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _connector(
+    max_connections: int, proxy: str | None
+) -> tuple[aiohttp.BaseConnector, str | None, tuple[type[Exception], ...]]:
+    """The connector for ``proxy``, the proxy left for aiohttp to use, and the SOCKS errors."""
+    options: dict[str, Any] = {"limit": max_connections, "keepalive_timeout": KEEPALIVE_SECONDS}
+    if proxy is None or not proxy.startswith(("socks5://", "socks5h://")):
+        return aiohttp.TCPConnector(**options), proxy, ()
+    import aiohttp_socks
+
+    where = urlsplit(proxy)
+    connector = aiohttp_socks.ProxyConnector(
+        host=where.hostname or "",
+        port=where.port or 1080,
+        proxy_type=aiohttp_socks.ProxyType.SOCKS5,
+        username=unquote(where.username) if where.username else None,
+        password=unquote(where.password) if where.password else None,
+        rdns=where.scheme == "socks5h",
+        **options,
+    )
+    errors = (aiohttp_socks.ProxyError, aiohttp_socks.ProxyConnectionError)
+    return connector, None, (*errors, aiohttp_socks.ProxyTimeoutError)
+
+
 class _Body(httpx.AsyncByteStream):
     """The answer's body as it came off the wire, chunk by chunk."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: httpx.Request,
+        proxy_errors: tuple[type[Exception], ...],
+    ) -> None:
         self._response = response
         self._request = request
+        self._proxy_errors = proxy_errors
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx(self._request):
+        with _as_httpx(self._request, self._proxy_errors):
             async for chunk in self._response.content.iter_any():
                 yield chunk
 
@@ -90,12 +128,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport over one ``aiohttp.ClientSession``; open it inside a running loop."""
 
     def __init__(self, *, max_connections: int, proxy: str | None = None) -> None:
-        self._proxy = proxy
+        connector, self._proxy, self._proxy_errors = _connector(max_connections, proxy)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=max_connections,
-                keepalive_timeout=KEEPALIVE_SECONDS,
-            ),
+            connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=_AUTO_HEADERS,
             auto_decompress=False,
@@ -112,7 +147,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         encoding = request.headers.encoding
-        with _as_httpx(request):
+        with _as_httpx(request, self._proxy_errors):
             response = await self._session.request(
                 request.method,
                 URL(str(request.url), encoded=True),
@@ -134,7 +169,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             response.status,
             headers=list(response.raw_headers),
-            stream=_Body(response, request),
+            stream=_Body(response, request, self._proxy_errors),
             request=request,
             extensions=extensions,
         )
