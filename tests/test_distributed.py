@@ -254,13 +254,21 @@ def _dispatch_on(
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
+def _faulty_vantage(start_testbed, broker, workers, tmp_path: Path, fault: Fault, terms: int):
+    """A testbed answering every request with ``fault``, a list, and a live worker "delta"."""
+    testbed = start_testbed(fault_rate=1.0, faults=(fault,))
+    keyword_list = write_list(tmp_path / "l.yaml", [(f"d{i}", f"词语{i}") for i in range(terms)])
+    workers("delta")
+    wait_for_workers(broker, ["delta"])
+    return testbed, keyword_list
+
+
 def test_a_platform_unreachable_from_a_vantage_is_stopped_there_and_dispatch_exits_3(
     start_testbed, broker, workers, tmp_path: Path
 ) -> None:
-    testbed = start_testbed(fault_rate=1.0, faults=(Fault.RESET,))
-    keyword_list = write_list(tmp_path / "l.yaml", [(f"d{i}", f"词语{i}") for i in range(20)])
-    workers("delta")
-    wait_for_workers(broker, ["delta"])
+    testbed, keyword_list = _faulty_vantage(
+        start_testbed, broker, workers, tmp_path, Fault.RESET, 20
+    )
     ended = _dispatch_on(broker, keyword_list, testbed.url, tmp_path / "dist")
     assert ended.returncode == 3, ended.stderr
     assert "testbed (vantage delta): controls check 1 failed" in ended.stderr
@@ -279,10 +287,9 @@ def test_a_platform_unreachable_from_a_vantage_is_stopped_there_and_dispatch_exi
 def test_dispatch_exits_3_when_errors_pass_the_share(
     start_testbed, broker, workers, tmp_path: Path
 ) -> None:
-    testbed = start_testbed(fault_rate=1.0, faults=(Fault.CAPTCHA,))
-    keyword_list = write_list(tmp_path / "l.yaml", [(f"e{i}", f"词语{i}") for i in range(10)])
-    workers("delta")
-    wait_for_workers(broker, ["delta"])
+    testbed, keyword_list = _faulty_vantage(
+        start_testbed, broker, workers, tmp_path, Fault.CAPTCHA, 10
+    )
     ended = _dispatch_on(
         broker, keyword_list, testbed.url, tmp_path / "dist", "--max-error-share", "1"
     )

@@ -3,11 +3,12 @@ request goes through it."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,21 @@ output: out
 """
 
 
+@contextlib.contextmanager
+def serving(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> Iterator[None]:
+    """Wait (at most 15 s) until the proxy ``process`` is ``ready``; stop it afterwards."""
+    try:
+        deadline = time.monotonic() + 15
+        while not ready():
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail(f"{process.args} did not start")
+            time.sleep(0.05)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
 def proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """proxy.py on a free loopback port; yields its URL and its log file."""
@@ -39,16 +55,8 @@ def proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        deadline = time.monotonic() + 15
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("proxy.py did not start")
-            time.sleep(0.05)
+    with serving(process, lambda: port_file.exists() and bool(port_file.read_text().strip())):
         yield f"http://127.0.0.1:{port_file.read_text().strip()}", log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_run_through_a_proxy_records_the_vantage(
@@ -98,16 +106,8 @@ def socks_proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    try:
-        deadline = time.monotonic() + 15
-        while "Serving on" not in log.read_text():
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("pproxy did not start")
-            time.sleep(0.05)
+    with serving(process, lambda: "Serving on" in log.read_text()):
         yield f"127.0.0.1:{port}", log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.parametrize(("scheme", "resolved_by"), [("socks5", "here"), ("socks5h", "proxy")])
