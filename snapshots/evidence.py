@@ -429,6 +429,11 @@ def _read_exchange(path: Path, offset: int) -> StoredExchange:
         response = next(records, None)
         if response is None:
             raise SnapshotError(f"{path}: no WARC record at offset {offset}")
+        if response.rec_type != "response" or not response.rec_headers.get_header("WARC-Record-ID"):
+            # warcio reads what it can of a damaged member; what it made of it is no record
+            raise SnapshotError(
+                f"{path}: no readable record at offset {offset} (not a WARC response record)"
+            )
         body = response.content_stream().read()
         response_head = _shown(response.http_headers, redactor)
         request = next(records, None)
