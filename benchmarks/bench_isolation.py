@@ -366,7 +366,7 @@ def _characters_model(args: argparse.Namespace) -> None:
     print(f"ratio of means, blind: {statistics.mean(blind) / statistics.mean(base):.3f}")
     print(f"ratio of means: {statistics.mean(mine) / statistics.mean(base):.3f}")
     floors = [generator.floor(case) if len(case.rules) == 1 else None for case in cases]
-    _print_by_parts(cases, mine, base, floors)
+    _print_by_parts(cases, mine, blind, base, floors)
     _print_floor(generator, cases, base)
     if args.rule_list:
         _print_run(generator, rng, args)
@@ -381,15 +381,17 @@ def _words_model(args: argparse.Namespace) -> None:
         "dictionary by frequency, 100-5,000 characters, one rule of the list put in between "
         "words (a second one in one case in five); every rule of the list censors"
     )
-    totals: dict[str, list[int]] = {"ours": [], "run": [], "base": []}
+    totals: dict[str, list[int]] = {"ours": [], "blind": [], "run": [], "base": []}
     for held_out in lists:
         rng = random.Random(f"{args.seed}/{held_out.name}")
         cases = [word_case(rng, held_out, words) for _ in range(args.word_cases)]
         others = Priors.from_rules(r for rules in lists if rules != held_out for r in rules.rules)
         mine, mine_wrong = measure(cases, partial(ours, priors=others))
+        blind, blind_wrong = measure(cases, ours)
         run, run_wrong = measure(cases, OursInRun(others.copy()))
         base, base_wrong = measure(cases, comp_aware_bin_split)
         totals["ours"] += mine
+        totals["blind"] += blind
         totals["run"] += run
         totals["base"] += base
         ratio = statistics.mean(mine) / statistics.mean(base)
@@ -397,17 +399,22 @@ def _words_model(args: argparse.Namespace) -> None:
         _print_table(
             [
                 ("ours, each text alone", mine, mine_wrong),
+                ("ours, blind", blind, blind_wrong),
                 ("ours, in a run", run, run_wrong),
                 ("Xiong & Knockel", base, base_wrong),
             ]
         )
+        print(f"ratio of means, blind: {statistics.mean(blind) / statistics.mean(base):.3f}")
         print(f"ratio of means, in a run: {statistics.mean(run) / statistics.mean(base):.3f}")
         floors = [held_out.floor(case) if len(case.rules) == 1 else None for case in cases]
-        _print_by_parts(cases, mine, base, floors)
-    ratio = statistics.mean(totals["ours"]) / statistics.mean(totals["base"])
-    in_run = statistics.mean(totals["run"]) / statistics.mean(totals["base"])
+        _print_by_parts(cases, mine, blind, base, floors)
+    ratio, blind_ratio, in_run = (
+        statistics.mean(totals[name]) / statistics.mean(totals["base"])
+        for name in ("ours", "blind", "run")
+    )
     print(
-        f"\nwords, all lists: ratio of means {ratio:.3f} (each text alone), {in_run:.3f} (in a run)"
+        f"\nwords, all lists: ratio of means {ratio:.3f} (each text alone), {blind_ratio:.3f} "
+        f"(blind), {in_run:.3f} (in a run)"
     )
 
 
@@ -421,24 +428,33 @@ def _print_table(rows: Sequence[tuple[str, Sequence[int], int]]) -> None:
 def _print_by_parts(
     cases: Sequence[Case],
     mine: Sequence[int],
+    blind: Sequence[int],
     base: Sequence[int],
     floors: Sequence[float | None],
 ) -> None:
-    """Mean calls on single-rule cases, by number of parts, and their floor."""
+    """Mean calls by number of parts (single-rule cases; then the cases with more rules),
+    ours with priors and blind against the baseline, and the floor of the single-rule ones."""
     single = [i for i, case in enumerate(cases) if floors[i] is not None]
     print(
-        f"{'single-rule cases':<20}{'cases':>6}{'ours':>8}{'baseline':>10}{'ratio':>7}{'floor':>7}"
+        f"{'cases':<20}{'cases':>6}{'ours':>8}{'blind':>8}{'baseline':>10}{'ratio':>7}"
+        f"{'blind':>7}{'floor':>7}"
     )
+    groups: list[tuple[str, list[int], bool]] = []
     for parts in (1, 2, 3, 4, 5, None):
         chosen = [i for i in single if parts in (None, len(cases[i].rules[0]))]
+        label = f"  {parts} part{'s' * (parts != 1)}" if parts else "  all single-rule"
+        groups.append((label, chosen, True))
+    groups.append(("  more rules", [i for i in range(len(cases)) if i not in set(single)], False))
+    for label, chosen, floored in groups:
         if not chosen:
             continue
-        ours_mean, base_mean = (statistics.mean(calls[i] for i in chosen) for calls in (mine, base))
-        floor = statistics.mean(floors[i] or 0.0 for i in chosen)
-        label = f"  {parts} part{'s' * (parts != 1)}" if parts else "  all"
+        ours_mean, blind_mean, base_mean = (
+            statistics.mean(calls[i] for i in chosen) for calls in (mine, blind, base)
+        )
+        floor = f"{statistics.mean(floors[i] or 0.0 for i in chosen):7.2f}" if floored else ""
         print(
-            f"{label:<20}{len(chosen):6d}{ours_mean:8.2f}{base_mean:10.2f}"
-            f"{ours_mean / base_mean:7.3f}{floor:7.2f}"
+            f"{label:<20}{len(chosen):6d}{ours_mean:8.2f}{blind_mean:8.2f}{base_mean:10.2f}"
+            f"{ours_mean / base_mean:7.3f}{blind_mean / base_mean:7.3f}{floor}"
         )
 
 
