@@ -374,3 +374,33 @@ def test_windows_give_the_exact_trigger_or_say_the_parts_are_spread(
         assert len(text) <= limit and not platform.censors((text,))
         return
     assert_exact(result, text, platform)
+
+
+def _windowed(text: str, platform: Platform, limit: int, **reuse: list[Parts]) -> Isolation:
+    async def oracle(fragments: Sequence[str]) -> bool:
+        return platform(fragments)
+
+    return asyncio.run(isolate_windows(text, oracle, limit=limit, **reuse))
+
+
+def test_windows_try_the_triggers_found_before_first() -> None:
+    text = "今天天气很好" * 10 + "习近平在北京" + "大家都说了" * 8 + "抗议的事情"
+    rule = ("习近平", "抗议")
+    blind = _windowed(text, Platform(rule), 20)
+    platform = Platform(rule)
+    known = _windowed(text, platform, 20, known=[("法轮功",), ("习近平", "抗议"), ("你",)])
+    assert known == Isolation(("习近平", "抗议"), 1, True) and blind.calls > 5
+    assert platform.queries == [("习近平", "抗议")]  # 法轮功 and 你 are not in the text
+    # A trigger too long to send is not asked; an earlier one is checked to be still minimal.
+    platform = Platform(rule)
+    reused = _windowed(
+        text, platform, 20, known=[("习近平在北京大家都说了大家", "都说了抗议的事情")]
+    )
+    assert reused.trigger == ("习近平", "抗议") and not reused.reused
+    assert all(len(" ".join(query)) <= 20 for query in platform.queries)
+    platform = Platform(rule)
+    earlier = _windowed(text, platform, 20, earlier=[("习近平", "抗议的事")])
+    assert earlier.trigger == ("习近平", "抗议") and not earlier.reused  # no longer minimal
+    assert platform.queries[0] == ("习近平", "抗议的事")
+    earlier = _windowed(text, Platform(rule), 20, earlier=[("习近平", "抗议")])
+    assert earlier == Isolation(("习近平", "抗议"), 7, True)

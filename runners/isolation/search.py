@@ -70,6 +70,7 @@ __all__ = [
     "Parts",
     "isolate",
     "isolate_async",
+    "reuse_async",
 ]
 
 Parts = tuple[str, ...]
@@ -187,6 +188,30 @@ async def isolate_async(
     return Isolation(session.trigger, session.calls, session.reused)
 
 
+async def reuse_async(
+    text: str,
+    oracle: AsyncOracle,
+    *,
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
+    budget: int | None = None,
+) -> Isolation:
+    """Only the first step of :func:`isolate_async`: the ``known`` and ``earlier`` triggers
+    present in ``text``, asked as it asks them; the trigger is None when none of them censors
+    (the text itself is not asked: it may be longer than the platform takes)."""
+    session = _Session(_reused_only(text, known, earlier), budget)
+    while session.pending is not None:
+        session.answer(await oracle(session.pending))
+    return Isolation(session.trigger, session.calls, session.reused)
+
+
+def _reused_only(
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts]
+) -> Generator[Parts, bool, _Found]:
+    trigger = yield from _reused(text, known, earlier)
+    return trigger, trigger is not None
+
+
 def _layout(text: str, priors: Priors | None) -> Layout | None:
     return priors.layout(text) if priors is not None and text else None
 
@@ -244,14 +269,9 @@ def _search(
 ) -> Generator[Parts, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
     trigger and whether it is a known one."""
-    for trigger in _present(known, text):
-        if (yield trigger):
-            return trigger, True
-    for trigger in _present(earlier, text):
-        if (yield trigger):
-            if (yield from _still_minimal(trigger)):
-                return trigger, True
-            break  # the rules have changed since: search afresh
+    reused = yield from _reused(text, known, earlier)
+    if reused is not None:
+        return reused, True
     if not (yield _query(text)):
         return None, False
     found: list[str] = []
@@ -267,6 +287,22 @@ def _search(
         if end == len(rest):  # found + rest[start:] is censored: nothing is missing
             return tuple(found), False
         offset += start + 1
+
+
+def _reused(
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts]
+) -> Generator[Parts, bool, Parts | None]:
+    """The first of the known triggers present that censors, or of the earlier ones that is
+    still minimal; None when there is none."""
+    for trigger in _present(known, text):
+        if (yield trigger):
+            return trigger
+    for trigger in _present(earlier, text):
+        if (yield trigger):
+            if (yield from _still_minimal(trigger)):
+                return trigger
+            break  # the rules have changed since: search afresh
+    return None
 
 
 def _present(triggers: Sequence[Parts], text: str) -> Iterator[Parts]:
