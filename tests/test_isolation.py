@@ -404,3 +404,24 @@ def test_windows_try_the_triggers_found_before_first() -> None:
     assert platform.queries[0] == ("习近平", "抗议的事")
     earlier = _windowed(text, Platform(rule), 20, earlier=[("习近平", "抗议")])
     assert earlier == Isolation(("习近平", "抗议"), 7, True)
+
+
+def test_jieba_is_loaded_only_when_a_text_is_searched() -> None:
+    """A text that is not censored, or that a known trigger censors, needs no segmenting."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from runners.isolation.priors import Priors\n"
+        "from runners.isolation.search import isolate\n"
+        "priors = Priors.from_rules([('习近平', '抗议')])\n"
+        "censors = lambda q: any('抗议' in f for f in q) and any('习近平' in f for f in q)\n"
+        "assert isolate('今天天气很好', censors, priors=priors).trigger is None\n"
+        "text = '昨天习近平说抗议'\n"
+        "assert isolate(text, censors, priors=priors, known=[('习近平', '抗议')]).calls == 1\n"
+        "assert 'jieba' not in sys.modules\n"
+        "assert isolate(text, censors, priors=priors).trigger == ('习近平', '抗议')\n"
+        "assert 'jieba' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

@@ -166,7 +166,7 @@ def isolate(
     Raises :class:`BudgetExceeded` instead of a call past the budget; whatever ``oracle`` raises
     propagates.
     """
-    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
+    session = _Session(_search(text, known, earlier, priors), budget)
     while session.pending is not None:
         session.answer(oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
@@ -182,7 +182,7 @@ async def isolate_async(
     priors: Priors | None = None,
 ) -> Isolation:
     """:func:`isolate` with an oracle that is awaited, one call at a time."""
-    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
+    session = _Session(_search(text, known, earlier, priors), budget)
     while session.pending is not None:
         session.answer(await oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
@@ -210,10 +210,6 @@ def _reused_only(
 ) -> Generator[Parts, bool, _Found]:
     trigger = yield from _reused(text, known, earlier)
     return trigger, trigger is not None
-
-
-def _layout(text: str, priors: Priors | None) -> Layout | None:
-    return priors.layout(text) if priors is not None and text else None
 
 
 class _Session:
@@ -265,15 +261,17 @@ def _query(*fragments: str) -> Parts:
 
 
 def _search(
-    text: str, known: Sequence[Parts], earlier: Sequence[Parts], layout: Layout | None
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts], priors: Priors | None
 ) -> Generator[Parts, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
-    trigger and whether it is a known one."""
+    trigger and whether it is a known one. The priors' layout of the text (jieba's words) is
+    made only once the text is found censored and no known trigger is it."""
     reused = yield from _reused(text, known, earlier)
     if reused is not None:
         return reused, True
     if not (yield _query(text)):
         return None, False
+    layout = priors.layout(text) if priors is not None else None
     found: list[str] = []
     offset = 0  # found + text[offset:] is censored
     trust = _Trust()
