@@ -232,11 +232,14 @@ class Words:
         return drawn
 
 
-def word_case(rng: random.Random, rules: RuleList, words: Words) -> Case:
-    """A censored text of real words with one rule of the list (one in five: two) put in
-    between words; ``rules`` of the case are all the rules of the list present in it."""
+def word_case(
+    rng: random.Random, rules: RuleList, words: Words, lengths: tuple[int, int] = (100, 5000)
+) -> Case:
+    """A censored text of real words (``lengths``: the shortest and longest, in characters)
+    with one rule of the list (one in five: two) put in between words; ``rules`` of the case
+    are all the rules of the list present in it."""
     put = [rng.choice(rules.rules) for _ in range(2 if rng.random() < 0.2 else 1)]
-    filler = words.filler(rng, rng.randint(100, 5000) - sum(len(p) for r in put for p in r))
+    filler = words.filler(rng, rng.randint(*lengths) - sum(len(p) for r in put for p in r))
     sequence = list(filler)
     for part in (part for rule in put for part in rule):
         sequence.insert(rng.randint(0, len(sequence)), part)
