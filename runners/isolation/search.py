@@ -113,7 +113,10 @@ _MORE_PARTS_DECAY = 0.3
 _MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
 _BLIND_SHARE = 0.3  # with priors: share of the weights left to the blind model, at first
-_LEAST_TRUST, _MOST_TRUST = 0.05, 0.97  # bounds of the priors' share as the answers move it
+_LEAST_TRUST, _MOST_TRUST = 0.05, 0.97
+# The part after one of length L: half the weight on length L (asked first). Rules of single
+# characters (天 + 安 + 门 + 事 + 件) are those a long text holds by chance.
+_SAME_LENGTH = 0.5  # bounds of the priors' share as the answers move it
 
 
 @dataclass(frozen=True)
@@ -448,7 +451,8 @@ def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     ``rest[start:j]`` lies inside ``rest[start + 1:]`` or inside a part found: such ends are
     skipped without asking. (With the part found last, this is the paper's rule that the next
     part ends after the last one.) With priors, the weights of the parts starting there, mixed
-    with the blind lengths.
+    with the blind lengths; after a part, half the weight is on the length of the part found
+    last (parts of one rule are often alike: single characters, two-character words).
     """
     tail = rest[start + 1 :]
     low = start
@@ -465,6 +469,10 @@ def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
         weights[start + length] = place.trust.mix(
             [blind[start + length]], [informed[start + length]]
         )[0]
+    if found and start + len(found[-1]) < len(weights):  # the length of the part found last
+        same = start + len(found[-1])
+        weights = [weight * (1.0 - _SAME_LENGTH) for weight in weights]
+        weights[same] += _SAME_LENGTH * sum(weights) / (1.0 - _SAME_LENGTH)
 
     def censored(end: int) -> _Question:
         return (yield _query(*found, rest[start:end], tail))
