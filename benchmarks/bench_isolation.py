@@ -26,7 +26,8 @@ censoring as the platform would. A text is 100 to 5,000 characters of words of j
 dictionary drawn by frequency (a comma or full stop now and then), with one rule of the list put
 in between words at random places (one case in five: two rules); a text may hold more rules of
 the list by chance, as on the platform. The priors of the measured list are built from the
-*other* lists only; "in a run" isolates the cases one after the other, the triggers found
+*other* lists only ("no lists": jieba's words alone, as ``isolate`` without ``--priors``;
+"blind": no priors at all); "in a run" isolates the cases one after the other, the triggers found
 tried first and learnt by the priors, as ``run --isolate`` does. The floor is the entropy bound of an algorithm that knows the word slots
 and the list's numbers of parts and part lengths but not its strings: priors on the strings
 (what the other lists teach) can go below it.
@@ -232,11 +233,14 @@ class Words:
         return drawn
 
 
-def word_case(rng: random.Random, rules: RuleList, words: Words) -> Case:
-    """A censored text of real words with one rule of the list (one in five: two) put in
-    between words; ``rules`` of the case are all the rules of the list present in it."""
+def word_case(
+    rng: random.Random, rules: RuleList, words: Words, lengths: tuple[int, int] = (100, 5000)
+) -> Case:
+    """A censored text of real words (``lengths``: the shortest and longest, in characters)
+    with one rule of the list (one in five: two) put in between words; ``rules`` of the case
+    are all the rules of the list present in it."""
     put = [rng.choice(rules.rules) for _ in range(2 if rng.random() < 0.2 else 1)]
-    filler = words.filler(rng, rng.randint(100, 5000) - sum(len(p) for r in put for p in r))
+    filler = words.filler(rng, rng.randint(*lengths) - sum(len(p) for r in put for p in r))
     sequence = list(filler)
     for part in (part for rule in put for part in rule):
         sequence.insert(rng.randint(0, len(sequence)), part)
@@ -366,7 +370,7 @@ def _characters_model(args: argparse.Namespace) -> None:
     print(f"ratio of means, blind: {statistics.mean(blind) / statistics.mean(base):.3f}")
     print(f"ratio of means: {statistics.mean(mine) / statistics.mean(base):.3f}")
     floors = [generator.floor(case) if len(case.rules) == 1 else None for case in cases]
-    _print_by_parts(cases, mine, base, floors)
+    _print_by_parts(cases, [("ours", mine), ("blind", blind)], base, floors)
     _print_floor(generator, cases, base)
     if args.rule_list:
         _print_run(generator, rng, args)
@@ -381,15 +385,19 @@ def _words_model(args: argparse.Namespace) -> None:
         "dictionary by frequency, 100-5,000 characters, one rule of the list put in between "
         "words (a second one in one case in five); every rule of the list censors"
     )
-    totals: dict[str, list[int]] = {"ours": [], "run": [], "base": []}
+    totals: dict[str, list[int]] = {"ours": [], "bare": [], "blind": [], "run": [], "base": []}
     for held_out in lists:
         rng = random.Random(f"{args.seed}/{held_out.name}")
         cases = [word_case(rng, held_out, words) for _ in range(args.word_cases)]
         others = Priors.from_rules(r for rules in lists if rules != held_out for r in rules.rules)
         mine, mine_wrong = measure(cases, partial(ours, priors=others))
+        bare, bare_wrong = measure(cases, partial(ours, priors=Priors()))
+        blind, blind_wrong = measure(cases, ours)
         run, run_wrong = measure(cases, OursInRun(others.copy()))
         base, base_wrong = measure(cases, comp_aware_bin_split)
         totals["ours"] += mine
+        totals["bare"] += bare
+        totals["blind"] += blind
         totals["run"] += run
         totals["base"] += base
         ratio = statistics.mean(mine) / statistics.mean(base)
@@ -397,17 +405,25 @@ def _words_model(args: argparse.Namespace) -> None:
         _print_table(
             [
                 ("ours, each text alone", mine, mine_wrong),
+                ("ours, no lists", bare, bare_wrong),
+                ("ours, blind", blind, blind_wrong),
                 ("ours, in a run", run, run_wrong),
                 ("Xiong & Knockel", base, base_wrong),
             ]
         )
+        for name, calls in (("no lists", bare), ("blind", blind)):
+            print(f"ratio of means, {name}: {statistics.mean(calls) / statistics.mean(base):.3f}")
         print(f"ratio of means, in a run: {statistics.mean(run) / statistics.mean(base):.3f}")
         floors = [held_out.floor(case) if len(case.rules) == 1 else None for case in cases]
-        _print_by_parts(cases, mine, base, floors)
-    ratio = statistics.mean(totals["ours"]) / statistics.mean(totals["base"])
-    in_run = statistics.mean(totals["run"]) / statistics.mean(totals["base"])
+        columns = [("ours", mine), ("no lists", bare), ("blind", blind)]
+        _print_by_parts(cases, columns, base, floors)
+    ratio, bare_ratio, blind_ratio, in_run = (
+        statistics.mean(totals[name]) / statistics.mean(totals["base"])
+        for name in ("ours", "bare", "blind", "run")
+    )
     print(
-        f"\nwords, all lists: ratio of means {ratio:.3f} (each text alone), {in_run:.3f} (in a run)"
+        f"\nwords, all lists: ratio of means {ratio:.3f} (each text alone), {bare_ratio:.3f} "
+        f"(no lists), {blind_ratio:.3f} (blind), {in_run:.3f} (in a run)"
     )
 
 
@@ -420,25 +436,31 @@ def _print_table(rows: Sequence[tuple[str, Sequence[int], int]]) -> None:
 
 def _print_by_parts(
     cases: Sequence[Case],
-    mine: Sequence[int],
+    columns: Sequence[tuple[str, Sequence[int]]],
     base: Sequence[int],
     floors: Sequence[float | None],
 ) -> None:
-    """Mean calls on single-rule cases, by number of parts, and their floor."""
+    """Mean calls by number of parts (single-rule cases; then the cases with more rules), of
+    each of ours against the baseline (the ratio), and the floor of the single-rule ones."""
     single = [i for i, case in enumerate(cases) if floors[i] is not None]
-    print(
-        f"{'single-rule cases':<20}{'cases':>6}{'ours':>8}{'baseline':>10}{'ratio':>7}{'floor':>7}"
-    )
+    names = "".join(f"{name:>10}" for name, _ in columns)
+    ratios = "".join(f"{'/ ' + name:>11}" for name, _ in columns)
+    print(f"{'cases':<18}{'cases':>6}{names}{'baseline':>10}{ratios}{'floor':>7}")
+    groups: list[tuple[str, list[int], bool]] = []
     for parts in (1, 2, 3, 4, 5, None):
         chosen = [i for i in single if parts in (None, len(cases[i].rules[0]))]
+        label = f"  {parts} part{'s' * (parts != 1)}" if parts else "  all single-rule"
+        groups.append((label, chosen, True))
+    groups.append(("  more rules", [i for i in range(len(cases)) if i not in set(single)], False))
+    for label, chosen, floored in groups:
         if not chosen:
             continue
-        ours_mean, base_mean = (statistics.mean(calls[i] for i in chosen) for calls in (mine, base))
-        floor = statistics.mean(floors[i] or 0.0 for i in chosen)
-        label = f"  {parts} part{'s' * (parts != 1)}" if parts else "  all"
+        means = [statistics.mean(calls[i] for i in chosen) for _, calls in columns]
+        base_mean = statistics.mean(base[i] for i in chosen)
+        floor = f"{statistics.mean(floors[i] or 0.0 for i in chosen):7.2f}" if floored else ""
         print(
-            f"{label:<20}{len(chosen):6d}{ours_mean:8.2f}{base_mean:10.2f}"
-            f"{ours_mean / base_mean:7.3f}{floor:7.2f}"
+            f"{label:<18}{len(chosen):6d}{''.join(f'{mean:10.2f}' for mean in means)}"
+            f"{base_mean:10.2f}{''.join(f'{mean / base_mean:11.3f}' for mean in means)}{floor}"
         )
 
 

@@ -512,3 +512,37 @@ def test_priors_files_are_read_and_bad_ones_named(start_testbed, tmp_path: Path)
     bad.write_text("list: x\nterms: [{id: 1}]\n", encoding="utf-8")
     code, output = isolate("-p", "testbed", "--base-url", testbed.url, "--priors", str(bad), text)
     assert code == 1 and "bad.yaml" in output
+
+
+def test_rate_zero_is_refused_off_loopback_before_any_query(start_testbed) -> None:
+    # No request can leave: the check comes before any query (the refusal names the endpoint).
+    code, output = isolate("--platform", "bing", "--rate", "0", "习近平抗议")
+    assert code == 1 and "only for loopback" in output and "www.bing.com" in output, output
+    code, output = isolate("--platform", "bing", "--rate", "5", "习近平抗议")
+    assert code == 1 and "--faster-than-polite" in output, output
+    testbed = start_testbed(rules=RULES)
+    code, output = isolate(
+        "--platform", "testbed", "--base-url", testbed.url, "--rate", "0", "习近平抗议"
+    )
+    assert code == 0 and "trigger: 习近平 + 抗议" in output, output
+
+
+def test_a_long_text_tries_the_triggers_found_before_first(start_testbed) -> None:
+    from probes.platforms.testbed import TestbedAdapter
+    from runners.execution.prober import Prober
+    from runners.isolation.driver import isolate_text
+
+    class ShortQueries(TestbedAdapter):
+        max_query_length = 12
+
+    testbed = start_testbed(rules=RULES)
+    config = RunConfig(lists=[], platforms=["testbed"], rate=0, backoff=0.01, timeout=5)
+    text = "昨天习近平在北京说到抗议的事情，大家都知道了"
+
+    async def run(**reuse):  # type: ignore[no-untyped-def]
+        async with Prober(ShortQueries(base_url=testbed.url), config) as prober:
+            return await isolate_text(text, prober, **reuse)
+
+    result = asyncio.run(run(known=[("六四", "坦克"), ("习近平", "抗议")]))
+    assert (result.trigger, result.reused, result.queries) == (("习近平", "抗议"), True, 1)
+    assert [entry["query"] for entry in testbed.log] == ["习近平 抗议"]

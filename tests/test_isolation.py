@@ -374,3 +374,54 @@ def test_windows_give_the_exact_trigger_or_say_the_parts_are_spread(
         assert len(text) <= limit and not platform.censors((text,))
         return
     assert_exact(result, text, platform)
+
+
+def _windowed(text: str, platform: Platform, limit: int, **reuse: list[Parts]) -> Isolation:
+    async def oracle(fragments: Sequence[str]) -> bool:
+        return platform(fragments)
+
+    return asyncio.run(isolate_windows(text, oracle, limit=limit, **reuse))
+
+
+def test_windows_try_the_triggers_found_before_first() -> None:
+    text = "今天天气很好" * 10 + "习近平在北京" + "大家都说了" * 8 + "抗议的事情"
+    rule = ("习近平", "抗议")
+    blind = _windowed(text, Platform(rule), 20)
+    platform = Platform(rule)
+    known = _windowed(text, platform, 20, known=[("法轮功",), ("习近平", "抗议"), ("你",)])
+    assert known == Isolation(("习近平", "抗议"), 1, True) and blind.calls > 5
+    assert platform.queries == [("习近平", "抗议")]  # 法轮功 and 你 are not in the text
+    # A trigger too long to send is not asked; an earlier one is checked to be still minimal.
+    platform = Platform(rule)
+    reused = _windowed(
+        text, platform, 20, known=[("习近平在北京大家都说了大家", "都说了抗议的事情")]
+    )
+    assert reused.trigger == ("习近平", "抗议") and not reused.reused
+    assert all(len(" ".join(query)) <= 20 for query in platform.queries)
+    platform = Platform(rule)
+    earlier = _windowed(text, platform, 20, earlier=[("习近平", "抗议的事")])
+    assert earlier.trigger == ("习近平", "抗议") and not earlier.reused  # no longer minimal
+    assert platform.queries[0] == ("习近平", "抗议的事")
+    earlier = _windowed(text, Platform(rule), 20, earlier=[("习近平", "抗议")])
+    assert earlier == Isolation(("习近平", "抗议"), 7, True)
+
+
+def test_jieba_is_loaded_only_when_a_text_is_searched() -> None:
+    """A text that is not censored, or that a known trigger censors, needs no segmenting."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from runners.isolation.priors import Priors\n"
+        "from runners.isolation.search import isolate\n"
+        "priors = Priors.from_rules([('习近平', '抗议')])\n"
+        "censors = lambda q: any('抗议' in f for f in q) and any('习近平' in f for f in q)\n"
+        "assert isolate('今天天气很好', censors, priors=priors).trigger is None\n"
+        "text = '昨天习近平说抗议'\n"
+        "assert isolate(text, censors, priors=priors, known=[('习近平', '抗议')]).calls == 1\n"
+        "assert 'jieba' not in sys.modules\n"
+        "assert isolate(text, censors, priors=priors).trigger == ('习近平', '抗议')\n"
+        "assert 'jieba' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

@@ -17,7 +17,14 @@ from probes.contract import AdapterConfigError
 from probes.registry import UnknownAdapterError, get_adapter
 from runners.cli.display import err_console
 from runners.cli.exits import fail
-from runners.cli.options import Backoff, MaxAttempts, MaxBody, Timeout, config_from_options
+from runners.cli.options import (
+    Backoff,
+    FasterThanPolite,
+    MaxAttempts,
+    MaxBody,
+    Timeout,
+    config_from_options,
+)
 from runners.execution.prober import Prober
 from runners.isolation.driver import (
     IsolationError,
@@ -27,6 +34,7 @@ from runners.isolation.driver import (
     read_priors,
 )
 from runners.isolation.search import BudgetExceeded
+from runners.plan.conduct import check_conduct
 
 __all__ = ["isolate_command", "isolation_progress"]
 
@@ -97,8 +105,9 @@ def isolate_command(
         int | None, typer.Option(min=1, help="Most queries to send, the re-check included.")
     ] = None,
     rate: Annotated[
-        float | None, typer.Option(help="Requests/s (0 = unpaced, loopback only).")
+        float | None, typer.Option(min=0, help="Requests/s (0 = unpaced, loopback only).")
     ] = None,
+    faster_than_polite: FasterThanPolite = None,
     max_attempts: MaxAttempts = None,
     timeout: Timeout = None,
     max_body: MaxBody = None,
@@ -144,9 +153,11 @@ def isolate_command(
                 "max_body_bytes": max_body,
                 "backoff": backoff,
                 "evidence": False,
+                "faster_than_polite": faster_than_polite,
             }
         )
         adapter = get_adapter(platform)(base_url=base_url)
+        check_conduct(config, {platform: adapter})  # as `run` does, before any query
         adapter.check_ready()
     except (AdapterConfigError, UnknownAdapterError, ValueError) as exc:
         raise fail(str(exc)) from None

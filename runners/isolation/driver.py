@@ -239,7 +239,13 @@ async def isolate_text(
     if limit is not None and len(text) > limit:
         try:
             isolation = await isolate_windows(
-                text, oracle, limit=limit, separator=oracle.adapter.separator, priors=priors
+                text,
+                oracle,
+                limit=limit,
+                separator=oracle.adapter.separator,
+                priors=priors,
+                known=known,
+                earlier=earlier,
             )
         except Spread as exc:
             raise IsolationError("spread", text[:60], str(exc), oracle.calls) from None

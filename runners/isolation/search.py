@@ -20,10 +20,13 @@ It makes fewer calls because:
 
 - each search is a weighted bisection: it halves the likelihood of where the answer lies rather
   than the range. Parts are short, so an end takes two or three calls where the baseline makes
-  one per character; whether the parts found already make the whole rule is one of the answers
-  of the next start search rather than a call of its own; the next part to find is the first of
-  the parts still missing, so its start is likelier early in what is left; and how many parts
-  are still missing is weighed by where the parts found lie (many found early: likely more).
+  one per character; the next part to find after the first is the first of the parts still
+  missing, so its start is likelier early in what is left; and how many parts are still
+  missing is weighed by where the parts found lie (many found early: likely more). Two things
+  are asked as the baseline asks them, because weighing them cost rules of one part more than
+  the baseline (``benchmarks/bench_isolation.py``, by number of parts) and saved the others
+  little: the first part's start is looked for anywhere alike, and whether the parts found
+  already make the whole rule is one call of its own.
 - answers are remembered, and queries are reduced first (no empty fragment, none inside
   another), so two searches asking the same thing in other words cost one call.
 - triggers isolated before on the same platform (``known``) whose parts all occur in the text
@@ -36,8 +39,10 @@ no, so the calls average at least the entropy of the rule's place in the text (S
 the baseline is already within about a fifth of that floor (``benchmarks/bench_isolation.py``
 prints both). Real texts are not random: ``priors`` (:mod:`runners.isolation.priors`: jieba's
 word boundaries, what the user's rule lists say parts look like, triggers found before) weigh
-each start and end by where parts are likely, nine tenths of the weight; the blind weights
-above keep the rest, so a part no prior expected costs a few calls more, never a wrong answer.
+each start and end by where parts are likely, seven tenths of the weight at first; the blind
+weights above keep the rest, so a part no prior expected costs a few calls more, never a wrong
+answer. Each answer moves that share by how well each model foresaw it (Bayes' rule), so on a
+text the priors do not describe the searches fall back to the blind weights.
 
 The weights only decide where to ask, never what is concluded: the trigger is exact whatever the
 text. The oracle must answer consistently over one isolation (rules that change half-way make
@@ -65,6 +70,7 @@ __all__ = [
     "Parts",
     "isolate",
     "isolate_async",
+    "reuse_async",
 ]
 
 Parts = tuple[str, ...]
@@ -106,7 +112,11 @@ _PARTS_WEIGHTS = (0.0, 0.43, 0.32, 0.13, 0.12)  # index: number of parts
 _MORE_PARTS_DECAY = 0.3
 _MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
-_BLIND_SHARE = 0.1  # with priors: share of the weights left to the blind model above
+_BLIND_SHARE = 0.3  # with priors: share of the weights left to the blind model, at first
+_LEAST_TRUST, _MOST_TRUST = 0.05, 0.97
+# The part after one of length L: half the weight on length L (asked first). Rules of single
+# characters (天 + 安 + 门 + 事 + 件) are those a long text holds by chance.
+_SAME_LENGTH = 0.5  # bounds of the priors' share as the answers move it
 
 
 @dataclass(frozen=True)
@@ -159,7 +169,7 @@ def isolate(
     Raises :class:`BudgetExceeded` instead of a call past the budget; whatever ``oracle`` raises
     propagates.
     """
-    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
+    session = _Session(_search(text, known, earlier, priors), budget)
     while session.pending is not None:
         session.answer(oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
@@ -175,14 +185,34 @@ async def isolate_async(
     priors: Priors | None = None,
 ) -> Isolation:
     """:func:`isolate` with an oracle that is awaited, one call at a time."""
-    session = _Session(_search(text, known, earlier, _layout(text, priors)), budget)
+    session = _Session(_search(text, known, earlier, priors), budget)
     while session.pending is not None:
         session.answer(await oracle(session.pending))
     return Isolation(session.trigger, session.calls, session.reused)
 
 
-def _layout(text: str, priors: Priors | None) -> Layout | None:
-    return priors.layout(text) if priors is not None and text else None
+async def reuse_async(
+    text: str,
+    oracle: AsyncOracle,
+    *,
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
+    budget: int | None = None,
+) -> Isolation:
+    """Only the first step of :func:`isolate_async`: the ``known`` and ``earlier`` triggers
+    present in ``text``, asked as it asks them; the trigger is None when none of them censors
+    (the text itself is not asked: it may be longer than the platform takes)."""
+    session = _Session(_reused_only(text, known, earlier), budget)
+    while session.pending is not None:
+        session.answer(await oracle(session.pending))
+    return Isolation(session.trigger, session.calls, session.reused)
+
+
+def _reused_only(
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts]
+) -> Generator[Parts, bool, _Found]:
+    trigger = yield from _reused(text, known, earlier)
+    return trigger, trigger is not None
 
 
 class _Session:
@@ -234,32 +264,46 @@ def _query(*fragments: str) -> Parts:
 
 
 def _search(
-    text: str, known: Sequence[Parts], earlier: Sequence[Parts], layout: Layout | None
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts], priors: Priors | None
 ) -> Generator[Parts, bool, _Found]:
     """The whole isolation: yields queries, is sent whether each is censored; returns the
-    trigger and whether it is a known one."""
-    for trigger in _present(known, text):
-        if (yield trigger):
-            return trigger, True
-    for trigger in _present(earlier, text):
-        if (yield trigger):
-            if (yield from _still_minimal(trigger)):
-                return trigger, True
-            break  # the rules have changed since: search afresh
+    trigger and whether it is a known one. The priors' layout of the text (jieba's words) is
+    made only once the text is found censored and no known trigger is it."""
+    reused = yield from _reused(text, known, earlier)
+    if reused is not None:
+        return reused, True
     if not (yield _query(text)):
         return None, False
+    layout = priors.layout(text) if priors is not None else None
     found: list[str] = []
     offset = 0  # found + text[offset:] is censored
+    trust = _Trust()
     while True:
         rest = text[offset:]
-        start = yield from _part_start(found, rest, len(text), _Place(layout, offset))
+        start = yield from _part_start(found, rest, len(text), _Place(layout, offset, trust))
         if start == len(rest):  # found alone is censored
             return tuple(found), False
-        end = yield from _part_end(found, rest, start, _Place(layout, offset))
+        end = yield from _part_end(found, rest, start, _Place(layout, offset, trust))
         found.append(rest[start:end])
         if end == len(rest):  # found + rest[start:] is censored: nothing is missing
             return tuple(found), False
         offset += start + 1
+
+
+def _reused(
+    text: str, known: Sequence[Parts], earlier: Sequence[Parts]
+) -> Generator[Parts, bool, Parts | None]:
+    """The first of the known triggers present that censors, or of the earlier ones that is
+    still minimal; None when there is none."""
+    for trigger in _present(known, text):
+        if (yield trigger):
+            return trigger
+    for trigger in _present(earlier, text):
+        if (yield trigger):
+            if (yield from _still_minimal(trigger)):
+                return trigger
+            break  # the rules have changed since: search afresh
+    return None
 
 
 def _present(triggers: Sequence[Parts], text: str) -> Iterator[Parts]:
@@ -280,47 +324,76 @@ def _still_minimal(trigger: Parts) -> _Question:
 
 @dataclass(frozen=True)
 class _Place:
-    """The priors of the text (None: none) and where ``rest`` begins in it."""
+    """The priors of the text (None: none), where ``rest`` begins in it, and how far the
+    answers so far bear the priors out."""
 
     layout: Layout | None
     offset: int
+    trust: _Trust
+
+
+class _Trust:
+    """The share of the weights given to the priors rather than to the blind model.
+
+    Each search's answer is evidence of which of the two models describes this text better:
+    the share moves by Bayes' rule, from how likely each model found the answer (within
+    bounds, so that neither is ever dismissed). On text the priors do not describe (random
+    characters), the searches after the first fall back to the blind weights; on text they
+    describe, they lean on the priors further.
+    """
+
+    def __init__(self) -> None:
+        self.share = 1.0 - _BLIND_SHARE
+
+    def mix(self, blind: Sequence[float], informed: Sequence[float]) -> list[float]:
+        share = self.share
+        return [(1.0 - share) * a + share * b for a, b in zip(blind, informed, strict=True)]
+
+    def learn(self, blind: float, informed: float) -> None:
+        """The answer was found with likelihood ``blind`` and ``informed`` by each model."""
+        both = (1.0 - self.share) * blind + self.share * informed
+        if both > 0.0:
+            share = self.share * informed / both
+            self.share = min(max(share, _LEAST_TRUST), _MOST_TRUST)
 
 
 def _part_start(found: list[str], rest: str, text_length: int, place: _Place) -> _Ask:
     """Largest ``i`` with ``found + rest[i:]`` censored, or ``len(rest)`` if ``found`` is.
 
-    Bisects for the first cut that is *not* censored, ``i + 1``; the cut ``len(rest) + 1``
-    stands for "even ``found`` alone is censored". The part sought is the first of the ``r``
+    Whether ``found`` alone is censored is asked first (one call, as the baseline does); then
+    bisects for the first cut that is *not* censored, ``i + 1``. The first part is looked for
+    anywhere alike; a later one is the first of the ``r``
     still missing: if they lie anywhere in ``rest``, it starts at a share ``x`` of it with
     density ``r * (1 - x) ** (r - 1)``; with priors, each lies at a place with the weight of
     the parts starting there, and the first of ``r`` at ``i`` with ``G(i) ** r - G(i + 1) ** r``
     (``G``: the share of the weight at or after ``i``), mixed with the blind density.
     """
     size = len(rest)
+    if found and (yield _query(*found)):
+        return size
     layout = place.layout
     masses = layout.masses[place.offset :] if layout else ()
     whole = sum(layout.masses) if layout else 0.0
     left = sum(masses) / whole if layout and whole else size / text_length
     missing = _parts_missing(len(found), left, layout)
-    done = missing.pop(0, 0.0)
+    missing.pop(0, None)  # found alone is not censored
     first = _normal(
         [
             sum(chance * r * (1.0 - start / size) ** (r - 1) for r, chance in missing.items())
+            if found
+            else 1.0  # the first part: anywhere alike (see above)
             for start in range(size)
         ]
     )
-    if layout and sum(masses):
-        informed = _first_of(masses, missing)
-        first = [
-            _BLIND_SHARE * a + (1.0 - _BLIND_SHARE) * b
-            for a, b in zip(first, informed, strict=True)
-        ]
-    weights = [0.0, *(weight * (1.0 - done) for weight in first), done]
+    informed = _first_of(masses, missing) if layout and sum(masses) else None
+    weights = [0.0, *(place.trust.mix(first, informed) if informed else first)]
 
     def clean(cut: int) -> _Question:
         return not (yield _query(*found, rest[cut:]))
 
-    cut = yield from _bisect(0, size + 1, weights, clean)
+    cut = yield from _bisect(0, size, weights, clean)  # clean at size: found alone is not
+    if informed:
+        place.trust.learn(first[cut - 1], informed[cut - 1])
     return cut - 1
 
 
@@ -378,25 +451,36 @@ def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     ``rest[start:j]`` lies inside ``rest[start + 1:]`` or inside a part found: such ends are
     skipped without asking. (With the part found last, this is the paper's rule that the next
     part ends after the last one.) With priors, the weights of the parts starting there, mixed
-    with the blind lengths.
+    with the blind lengths; after a part, half the weight is on the length of the part found
+    last (parts of one rule are often alike: single characters, two-character words).
     """
     tail = rest[start + 1 :]
     low = start
     while low + 1 < len(rest) and any(rest[start : low + 1] in piece for piece in (tail, *found)):
         low += 1
-    weights = [0.0] * start + _normal(
+    blind = [0.0] * start + _normal(
         [_length_weight(length) for length in range(len(rest) - start + 1)]
     )
     spans = place.layout.spans[place.offset + start] if place.layout else {}
-    informed = sum(spans.values())
-    for length, weight in spans.items():
-        weights[start + length] *= _BLIND_SHARE
-        weights[start + length] += (1.0 - _BLIND_SHARE) * weight / informed
+    total = sum(spans.values())
+    informed = [spans.get(end - start, 0.0) / total if total else 0.0 for end in range(len(blind))]
+    weights = list(blind)
+    for length in spans:  # longer parts than the priors score keep the blind weight
+        weights[start + length] = place.trust.mix(
+            [blind[start + length]], [informed[start + length]]
+        )[0]
+    if found and start + len(found[-1]) < len(weights):  # the length of the part found last
+        same = start + len(found[-1])
+        weights = [weight * (1.0 - _SAME_LENGTH) for weight in weights]
+        weights[same] += _SAME_LENGTH * sum(weights) / (1.0 - _SAME_LENGTH)
 
     def censored(end: int) -> _Question:
         return (yield _query(*found, rest[start:end], tail))
 
-    return (yield from _bisect(low, len(rest), weights, censored))
+    end = yield from _bisect(low, len(rest), weights, censored)
+    if total:
+        place.trust.learn(blind[end], informed[end])
+    return end
 
 
 def _length_weight(length: int) -> float:

@@ -4,6 +4,9 @@ A query longer than the platform's limit is cut or refused, so its answer says n
 search of :mod:`runners.isolation.search` begins with the whole text. A longer text is searched
 in pieces that fit:
 
+0. triggers found before on the platform (``known``, ``earlier``) whose parts all occur in the
+   text are asked first, as the search asks them in a shorter text: within a run a hit costs
+   one query instead of the windows.
 1. *windows* of two thirds of ``limit`` characters (the search inside one sends the parts found
    so far beside what is left of it: the last third is room for them), each starting half a
    window after the one before, so that any stretch of up to half a window lies wholly inside
@@ -31,7 +34,7 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-from runners.isolation.search import AsyncOracle, Isolation, isolate_async
+from runners.isolation.search import AsyncOracle, Isolation, Parts, isolate_async, reuse_async
 
 if TYPE_CHECKING:
     from runners.isolation.priors import Priors
@@ -83,11 +86,25 @@ async def isolate_windows(
     limit: int,
     separator: str = " ",
     priors: Priors | None = None,
+    known: Sequence[Parts] = (),
+    earlier: Sequence[Parts] = (),
 ) -> Isolation:
-    """Isolate the rule that censors ``text``, no query longer than ``limit`` characters."""
+    """Isolate the rule that censors ``text``, no query longer than ``limit`` characters.
+
+    ``known`` and ``earlier`` triggers present in the text (and short enough to send) are
+    asked first, as :func:`~runners.isolation.search.isolate` asks them; a hit costs one query
+    (an earlier one: a few more, to check it is still minimal) instead of the windows.
+    """
     if len(text) <= limit:
-        return await isolate_async(text, oracle, priors=priors)
+        return await isolate_async(text, oracle, priors=priors, known=known, earlier=earlier)
     asked = _Remembered(oracle)
+
+    def fit(triggers: Sequence[Parts]) -> list[Parts]:
+        return [trigger for trigger in triggers if len(separator.join(trigger)) <= limit]
+
+    reused = await reuse_async(text, asked, known=fit(known), earlier=fit(earlier))
+    if reused.trigger is not None:
+        return Isolation(reused.trigger, asked.calls, True)
     masses = priors.layout(text).masses if priors is not None else None
     size = max(limit - limit // 3, 1)  # room for the parts found beside what is left
     order = windows(len(text), size)
