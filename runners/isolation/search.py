@@ -113,10 +113,10 @@ _MORE_PARTS_DECAY = 0.3
 _MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
 _BLIND_SHARE = 0.3  # with priors: share of the weights left to the blind model, at first
-_LEAST_TRUST, _MOST_TRUST = 0.05, 0.97
+_LEAST_TRUST, _MOST_TRUST = 0.05, 0.97  # bounds of the priors' share as the answers move it
 # The part after one of length L: half the weight on length L (asked first). Rules of single
 # characters (天 + 安 + 门 + 事 + 件) are those a long text holds by chance.
-_SAME_LENGTH = 0.5  # bounds of the priors' share as the answers move it
+_SAME_LENGTH = 0.5
 
 
 @dataclass(frozen=True)
