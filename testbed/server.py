@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -248,9 +249,10 @@ class RunningTestbed:
 
 
 async def start(
-    testbed: Testbed, host: str = "127.0.0.1", port: int = 0
+    testbed: Testbed, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
 ) -> tuple[web.AppRunner, str]:
-    """Start serving on the running loop; returns the runner (to clean up) and the base URL."""
+    """Start serving on the running loop (over TLS with ``tls``, a server context); returns
+    the runner (to clean up) and the base URL."""
     runner = web.AppRunner(
         testbed.app(),
         access_log=None,
@@ -259,27 +261,32 @@ async def start(
         max_field_size=MAX_LINE,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=tls)
     await site.start()
     server = site._server
     sockets = getattr(server, "sockets", None) or ()
     bound_port = sockets[0].getsockname()[1] if sockets else port
-    return runner, f"http://{host}:{bound_port}"
+    return runner, f"{'https' if tls else 'http'}://{host}:{bound_port}"
 
 
 @contextmanager
 def serve_in_thread(
-    config: TestbedConfig, host: str = "127.0.0.1", port: int = 0
+    config: TestbedConfig,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[RunningTestbed]:
     """Run a testbed in a daemon thread for the duration of the block."""
-    handle = _start_thread(config, host, port)
+    handle = _start_thread(config, host, port, tls)
     try:
         yield handle
     finally:
         handle.stop()
 
 
-def _start_thread(config: TestbedConfig, host: str, port: int) -> RunningTestbed:
+def _start_thread(
+    config: TestbedConfig, host: str, port: int, tls: ssl.SSLContext | None
+) -> RunningTestbed:
     ready = threading.Event()
     box: dict[str, Any] = {}
 
@@ -291,7 +298,7 @@ def _start_thread(config: TestbedConfig, host: str, port: int) -> RunningTestbed
 
         async def serve() -> None:
             try:
-                runner, url = await start(testbed, host, port)
+                runner, url = await start(testbed, host, port, tls)
             except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
                 box["error"] = exc
                 ready.set()
