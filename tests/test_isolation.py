@@ -316,7 +316,7 @@ def test_earlier_triggers_of_other_rules_keep_the_trigger_exact(
 
 # -- priors and windows ----------------------------------------------------------------------
 
-from runners.isolation.priors import Priors  # noqa: E402
+from runners.isolation.priors import Priors, _word_cuts  # noqa: E402
 from runners.isolation.windows import Spread, isolate_windows, windows  # noqa: E402
 
 PRIORS = Priors.from_rules(
@@ -425,3 +425,32 @@ def test_jieba_is_loaded_only_when_a_text_is_searched() -> None:
         "assert 'jieba' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+
+
+def test_a_common_character_absent_from_what_follows_is_likelier_a_part_of_its_own() -> None:
+    """The search finds a part where it occurs last: a character the text is full of that
+    occurs nowhere after is more likely the part than the start of a longer one."""
+    rng = random.Random(3)
+    filler = "".join(rng.choices(sorted(set(ARTICLE) - {"天"}), k=1500))
+    common = "".join("天" if i % 40 == 0 else c for i, c in enumerate(filler[:1000]))
+    calls = []
+    for text in (common + "天" + filler[1000:], filler[:1000] + "天" + filler[1000:]):
+        platform = Platform(("天",))
+        result = isolate(text, platform)
+        assert_exact(result, text, platform)
+        calls.append(result.calls)
+    assert calls[0] < calls[1]
+
+
+def test_without_lists_jieba_words_weigh_little_until_the_answers_bear_them_out() -> None:
+    """Parts of three characters starting inside one of jieba's words of ``ARTICLE``: jieba's
+    boundaries alone (no rule list) cost them few more calls than no priors at all."""
+    cuts = _word_cuts(ARTICLE)
+    pieces = [
+        ARTICLE[at : at + 3]
+        for at in range(len(ARTICLE) - 3)
+        if at not in cuts and ARTICLE.count(ARTICLE[at : at + 3]) == 1
+    ]
+    bare = sum(isolate(ARTICLE, Platform((piece,)), priors=Priors()).calls for piece in pieces)
+    blind = sum(isolate(ARTICLE, Platform((piece,))).calls for piece in pieces)
+    assert bare <= 1.05 * blind

@@ -22,7 +22,10 @@ It makes fewer calls because:
   than the range. Parts are short, so an end takes two or three calls where the baseline makes
   one per character; the next part to find after the first is the first of the parts still
   missing, so its start is likelier early in what is left; and how many parts are still
-  missing is weighed by where the parts found lie (many found early: likely more). Two things
+  missing is weighed by where the parts found lie (many found early: likely more). A part is
+  found where it occurs last, so a start whose character the text is full of but never holds
+  again is likelier a part of one character (a long text holds rules of single characters by
+  chance) than the start of a longer one. Two things
   are asked as the baseline asks them, because weighing them cost rules of one part more than
   the baseline (``benchmarks/bench_isolation.py``, by number of parts) and saved the others
   little: the first part's start is looked for anywhere alike, and whether the parts found
@@ -39,8 +42,9 @@ no, so the calls average at least the entropy of the rule's place in the text (S
 the baseline is already within about a fifth of that floor (``benchmarks/bench_isolation.py``
 prints both). Real texts are not random: ``priors`` (:mod:`runners.isolation.priors`: jieba's
 word boundaries, what the user's rule lists say parts look like, triggers found before) weigh
-each start and end by where parts are likely, seven tenths of the weight at first; the blind
-weights above keep the rest, so a part no prior expected costs a few calls more, never a wrong
+each start and end by where parts are likely, seven tenths of the weight at first (three
+tenths with jieba's words alone, no rule list: word boundaries say less of where rules lie,
+``benchmarks/bench_isolation.py``, "no lists"); the blind weights above keep the rest, so a part no prior expected costs a few calls more, never a wrong
 answer. Each answer moves that share by how well each model foresaw it (Bayes' rule), so on a
 text the priors do not describe the searches fall back to the blind weights.
 
@@ -56,7 +60,7 @@ from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, islice
-from math import perm
+from math import exp, lgamma, perm
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -113,6 +117,7 @@ _MORE_PARTS_DECAY = 0.3
 _MOST_MISSING = 8
 _KNOWN_TRIES = 3  # known triggers asked at most, before the text's own search begins
 _BLIND_SHARE = 0.3  # with priors: share of the weights left to the blind model, at first
+_BARE_BLIND_SHARE = 0.7  # the same when the priors know no rule (jieba's words alone)
 _LEAST_TRUST, _MOST_TRUST = 0.05, 0.97  # bounds of the priors' share as the answers move it
 # The part after one of length L: half the weight on length L (asked first). Rules of single
 # characters (天 + 安 + 门 + 事 + 件) are those a long text holds by chance.
@@ -277,13 +282,14 @@ def _search(
     layout = priors.layout(text) if priors is not None else None
     found: list[str] = []
     offset = 0  # found + text[offset:] is censored
-    trust = _Trust()
+    trust = _Trust(_BLIND_SHARE if layout and layout.sizes else _BARE_BLIND_SHARE)
     while True:
         rest = text[offset:]
-        start = yield from _part_start(found, rest, len(text), _Place(layout, offset, trust))
+        place = _Place(text, layout, offset, trust)
+        start = yield from _part_start(found, rest, place)
         if start == len(rest):  # found alone is censored
             return tuple(found), False
-        end = yield from _part_end(found, rest, start, _Place(layout, offset, trust))
+        end = yield from _part_end(found, rest, start, place)
         found.append(rest[start:end])
         if end == len(rest):  # found + rest[start:] is censored: nothing is missing
             return tuple(found), False
@@ -324,9 +330,10 @@ def _still_minimal(trigger: Parts) -> _Question:
 
 @dataclass(frozen=True)
 class _Place:
-    """The priors of the text (None: none), where ``rest`` begins in it, and how far the
-    answers so far bear the priors out."""
+    """The text, its priors (None: none), where ``rest`` begins in it, and how far the answers
+    so far bear the priors out."""
 
+    text: str
     layout: Layout | None
     offset: int
     trust: _Trust
@@ -342,8 +349,8 @@ class _Trust:
     describe, they lean on the priors further.
     """
 
-    def __init__(self) -> None:
-        self.share = 1.0 - _BLIND_SHARE
+    def __init__(self, blind_share: float) -> None:
+        self.share = 1.0 - blind_share
 
     def mix(self, blind: Sequence[float], informed: Sequence[float]) -> list[float]:
         share = self.share
@@ -357,7 +364,7 @@ class _Trust:
             self.share = min(max(share, _LEAST_TRUST), _MOST_TRUST)
 
 
-def _part_start(found: list[str], rest: str, text_length: int, place: _Place) -> _Ask:
+def _part_start(found: list[str], rest: str, place: _Place) -> _Ask:
     """Largest ``i`` with ``found + rest[i:]`` censored, or ``len(rest)`` if ``found`` is.
 
     Whether ``found`` alone is censored is asked first (one call, as the baseline does); then
@@ -374,7 +381,7 @@ def _part_start(found: list[str], rest: str, text_length: int, place: _Place) ->
     layout = place.layout
     masses = layout.masses[place.offset :] if layout else ()
     whole = sum(layout.masses) if layout else 0.0
-    left = sum(masses) / whole if layout and whole else size / text_length
+    left = sum(masses) / whole if layout and whole else size / len(place.text)
     missing = _parts_missing(len(found), left, layout)
     missing.pop(0, None)  # found alone is not censored
     first = _normal(
@@ -461,6 +468,8 @@ def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     blind = [0.0] * start + _normal(
         [_length_weight(length) for length in range(len(rest) - start + 1)]
     )
+    chance = _absent_by_chance(place.text, place.offset + start, low + 1 - start, len(rest) - start)
+    blind = _normal([weight * chance[max(end - start, 0)] for end, weight in enumerate(blind)])
     spans = place.layout.spans[place.offset + start] if place.layout else {}
     total = sum(spans.values())
     informed = [spans.get(end - start, 0.0) / total if total else 0.0 for end in range(len(blind))]
@@ -481,6 +490,30 @@ def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     if total:
         place.trust.learn(blind[end], informed[end])
     return end
+
+
+def _absent_by_chance(text: str, at: int, shortest: int, longest: int) -> list[float]:
+    """How likely the text makes each length up to ``longest`` of a part starting at ``at``.
+
+    The part occurs nowhere after ``at`` (the search found its last occurrence), and no part
+    shorter than ``shortest`` is possible (each occurs after). So ``text[at:at + shortest]``
+    occurs nowhere after ``at``: were the part longer, that would be chance, unlikely for a
+    string the text is full of (a common character, in a long text). The chance is what the
+    string's count before ``at`` says of its frequency (Laplace's rule of succession); the
+    same for each longer prefix, while it occurs before.
+    """
+    factors = [1.0] * (longest + 1)
+    for length in range(shortest, longest):
+        count = text.count(text[at : at + length], 0, at + length - 1)
+        slots = len(text) - at - length  # places after at where it could have begun
+        if not count or slots <= 0:
+            break
+        unseen = at - count + 1  # Beta(count + 1, at - count + 1) on its frequency
+        absent = exp(
+            lgamma(unseen + slots) + lgamma(at + 2) - lgamma(unseen) - lgamma(at + 2 + slots)
+        )
+        factors[length + 1 :] = [factor * absent for factor in factors[length + 1 :]]
+    return factors
 
 
 def _length_weight(length: int) -> float:
