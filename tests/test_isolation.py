@@ -454,3 +454,21 @@ def test_without_lists_jieba_words_weigh_little_until_the_answers_bear_them_out(
     bare = sum(isolate(ARTICLE, Platform((piece,)), priors=Priors()).calls for piece in pieces)
     blind = sum(isolate(ARTICLE, Platform((piece,))).calls for piece in pieces)
     assert bare <= 1.05 * blind
+
+
+@pytest.mark.parametrize("every", [40, 600])
+def test_a_long_text_holding_a_character_before_costs_it_no_more_than_the_baseline(
+    every: int,
+) -> None:
+    """A long text holds rules of single characters by chance: a part of one character that
+    the text holds before (even once) and never after costs no more than the baseline's end
+    scan, which asks for one character first."""
+    rng = random.Random(3)
+    filler = "".join(rng.choices(sorted(set(ARTICLE) - {"天"}), k=1500))
+    before = "".join("天" if i % every == every - 1 else c for i, c in enumerate(filler[:750]))
+    text = before + "天" + filler[750:]
+    platform, baseline = Platform(("天",)), Platform(("天",))
+    result = isolate(text, platform)
+    assert_exact(result, text, platform)
+    comp_aware_bin_split(text, baseline)
+    assert result.calls <= len(baseline.queries)

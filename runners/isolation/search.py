@@ -122,6 +122,9 @@ _LEAST_TRUST, _MOST_TRUST = 0.05, 0.97  # bounds of the priors' share as the ans
 # The part after one of length L: half the weight on length L (asked first). Rules of single
 # characters (天 + 安 + 门 + 事 + 件) are those a long text holds by chance.
 _SAME_LENGTH = 0.5
+# A character the text holds before a part's start (none after): weighed 1 + (text length /
+# this) ** 2 times more as a part of its own, a long text holding single characters by chance.
+_CHANCE_TEXT = 500.0
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,10 @@ def _part_end(found: list[str], rest: str, start: int, place: _Place) -> _Ask:
     )
     chance = _absent_by_chance(place.text, place.offset + start, low + 1 - start, len(rest) - start)
     blind = _normal([weight * chance[max(end - start, 0)] for end, weight in enumerate(blind)])
+    at = place.offset + start
+    if low == start and place.text.find(place.text[at], 0, at) >= 0:  # see _CHANCE_TEXT
+        blind[start + 1] *= 1.0 + (len(place.text) / _CHANCE_TEXT) ** 2
+        blind = _normal(blind)
     spans = place.layout.spans[place.offset + start] if place.layout else {}
     total = sum(spans.values())
     informed = [spans.get(end - start, 0.0) / total if total else 0.0 for end in range(len(blind))]
